@@ -1,0 +1,29 @@
+/* src/backend/backend.h: the contract between the evaluator and a backend.
+ *
+ * A kernel computes one node: it reads input views (which it must not modify) and fills the
+ * output views n->out[i] (dtype and shape already set): either a fresh buffer (mx_layout_alloc), a
+ * donated input buffer (an input flagged MX_DONATABLE of the same byte size), or a view of an
+ * input's buffer. Kernels trust their inputs: ops validated everything. A NULL slot in a backend's
+ * table means "not implemented here" and is reported as MX_ERR_UNSUPPORTED, never a crash.
+ */
+#ifndef MX_BACKEND_H
+#define MX_BACKEND_H
+
+#include "../core/core.h"
+#include "../prims/prim.h"
+
+typedef mx_status (*mx_kernel_fn)(const mx_node *n, const mx_layout *in, mx_layout *out);
+
+typedef struct mx_backend {
+    const char  *name;
+    mx_kernel_fn kernels[MX_PRIM_COUNT];
+} mx_backend;
+
+/* The CPU backend (src/backend/cpu/cpu.c); its table is filled on first use. */
+const mx_backend *mx_cpu_backend(void);
+
+/* Output allocation that reuses a donatable input of the same byte size when there is one.
+ * For elementwise kernels: the output gets the input's strides when it is dense in some order. */
+mx_status mx_alloc_or_donate(mx_layout *out, const mx_layout *in, int n_in);
+
+#endif
