@@ -60,7 +60,8 @@ mx_scope  mx_scope_begin(void);
 /* Release everything made since `sc` except `result`, which passes to the enclosing scope (or, if
  * none, to the caller as a new reference). result may be NULL. Returns result. */
 mx_array *mx_scope_end(mx_scope sc, mx_array *result);
-/* Take `a` out of the innermost scope so that it survives mx_scope_end (caller now owns it). */
+/* Take `a` out of the open scopes so that it survives mx_scope_end: the caller now owns that
+ * reference. An array that no scope owns is returned unchanged. */
 mx_array *mx_scope_keep(mx_array *a);
 
 /* ---- metadata (always available, no evaluation) ---- */

@@ -5,6 +5,7 @@
 #include "mx/array.h"
 #include "mx/device.h"
 #include "mx/dtype.h"
+#include "mx/io.h"
 #include "mx/memory.h"
 #include "mx/ops.h"
 #include "mx/random.h"

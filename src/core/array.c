@@ -120,7 +120,7 @@ mx_array *mx_scope_keep(mx_array *a) {
             scope_items.n--;
             return a;
         }
-    return mx_array_retain(a);
+    return a; /* not scope-owned: the caller owns it already */
 }
 
 /* ---- creation ---- */
