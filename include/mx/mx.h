@@ -10,5 +10,6 @@
 #include "mx/ops.h"
 #include "mx/random.h"
 #include "mx/status.h"
+#include "mx/transforms.h"
 
 #endif

@@ -202,6 +202,18 @@ mx_array *mx_node_make1(int prim, const void *params, size_t params_size, mx_arr
     return out;
 }
 
+mx_array *mx_node_handle(mx_node *n, int i) {
+    mx_array *a = array_alloc();
+    if (!a) return NULL;
+    atomic_fetch_add(&n->refs, 1);
+    a->node = n;
+    a->out_idx = (uint16_t)i;
+    a->is_tracer = mx_tracing_depth > 0;
+    a->v.m = n->out[i].m;
+    if (atomic_load(&n->status) == MX_NODE_DONE && !(mx_tracing_depth > 0)) mx_array_detach(a);
+    return mx_scope_track(a);
+}
+
 void mx_array_detach(mx_array *a) {
     mx_node *n = a->node;
     if (!n) return;

@@ -143,6 +143,9 @@ mx_array *mx_node_make1(int prim, const void *params, size_t params_size, mx_arr
                         int n_in, const mx_meta *meta, mx_stream s);
 /* A materialised handle owning view v (v's buffer reference moves into the handle). */
 mx_array *mx_array_from_view(const mx_layout *v);
+/* A new handle for output i of an existing node (for multi-output nodes whose other outputs
+ * nobody referenced). */
+mx_array *mx_node_handle(mx_node *n, int i);
 /* Internal: register a freshly made handle with the innermost scope (or hand it to the caller). */
 mx_array *mx_scope_track(mx_array *a);
 /* Detach a handle whose node is DONE: adopt its output view, drop the node. Eval lock held. */

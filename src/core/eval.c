@@ -107,7 +107,7 @@ static mx_status exec_node(mx_node *n) {
         mx_array *x = n->in[i];
         in[i] = x->v;
         /* donatable: this node holds the only reference to x and x the only one to its bytes */
-        if (!x->is_tracer && atomic_load(&x->refs) == 1 && x->v.buf &&
+        if (!(x->is_tracer && mx_tracing_depth > 0) && atomic_load(&x->refs) == 1 && x->v.buf &&
             atomic_load(&x->v.buf->refs) == 1 && !x->v.buf->external)
             in[i].flags |= MX_DONATABLE;
     }
@@ -121,7 +121,8 @@ static mx_status exec_node(mx_node *n) {
         return st;
     }
     atomic_store(&n->status, MX_NODE_DONE);
-    if (!n->keep_inputs && n->in) {
+    /* while a transform traces, its graph must survive evaluation (the rules read it) */
+    if (!(n->keep_inputs && mx_tracing_depth > 0) && n->in) {
         mx_array **ins = n->in;
         int n_in = n->n_in;
         n->in = NULL;
@@ -137,7 +138,7 @@ static mx_status run_tape(mx_array **items, size_t count) {
         mx_node  *n = a->node;
         if (!n) continue;
         if (atomic_load(&n->status) != MX_NODE_DONE) MX_TRY(exec_node(n));
-        if (!a->is_tracer) mx_array_detach(a);
+        if (!(a->is_tracer && mx_tracing_depth > 0)) mx_array_detach(a);
     }
     return MX_OK;
 }
@@ -174,7 +175,7 @@ mx_status mx_eval(mx_array *const *arrays, int n) {
     /* handles evaluated before but never detached (siblings, handles of DONE nodes) */
     if (st == MX_OK)
         for (int i = 0; i < n; i++)
-            if (arrays[i] && arrays[i]->node && !arrays[i]->is_tracer &&
+            if (arrays[i] && arrays[i]->node && !(arrays[i]->is_tracer && mx_tracing_depth > 0) &&
                 atomic_load(&arrays[i]->node->status) == MX_NODE_DONE)
                 mx_array_detach(arrays[i]);
     pthread_mutex_unlock(&eval_lock);

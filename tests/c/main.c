@@ -29,7 +29,7 @@ mx_array *t_i32(const int32_t *v, const int64_t *shape, int ndim) {
 
 int64_t t_read(mx_array *a, double *out, int64_t max) {
     if (!a) return -1;
-    mx_array *f = mx_astype(a, MX_FLOAT64, MX_DEFAULT_STREAM);
+    mx_array *f = mx_scope_keep(mx_astype(a, MX_FLOAT64, MX_DEFAULT_STREAM)); /* ours, even in a scope */
     if (!f) return -1;
     int64_t n = mx_array_size(f);
     if (n > max) n = max;

@@ -144,6 +144,12 @@ static mx_status share_kernel(const mx_node *n, const mx_layout *in, mx_layout *
     return MX_OK;
 }
 
+/* depends: outputs are views of the first n_out inputs; the rest only had to run first */
+static mx_status depends_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
+    for (int i = 0; i < n->n_out; i++) mx_layout_share(&out[i], &in[i], in[i].strides, in[i].offset);
+    return MX_OK;
+}
+
 /* A row-contiguous view of in: in itself, or a fresh row-major copy. */
 static mx_status row_contiguous(const mx_layout *in, mx_layout *tmp, const mx_layout **res) {
     if (in->flags & MX_ROW_CONTIG) {
@@ -218,6 +224,8 @@ void mx_cpu_register_copy(mx_kernel_fn *k) {
     k[MX_PRIM_TRANSPOSE] = transpose_kernel;
     k[MX_PRIM_SLICE] = slice_kernel;
     k[MX_PRIM_STOP_GRADIENT] = share_kernel;
+    k[MX_PRIM_IDENTITY] = share_kernel;
+    k[MX_PRIM_DEPENDS] = depends_kernel;
     k[MX_PRIM_RESHAPE] = reshape_kernel;
     k[MX_PRIM_AS_STRIDED] = as_strided_kernel;
     k[MX_PRIM_VIEW_DTYPE] = view_dtype_kernel;

@@ -1,0 +1,50 @@
+/* src/transforms/rules.h: the derivative-rule tables, indexed by primitive id like the kernel
+ * tables. Each family registers its rules (src/transforms/families.def); a NULL slot means "no
+ * derivative" and is reported as MX_ERR_UNSUPPORTED when a transform needs it.
+ *
+ * Rules run inside a scope opened by the transform driver: they return arrays freely (new or
+ * scope-owned) and need no release calls. `in`/`out` are the node's primal inputs and outputs
+ * (out[i] may be NULL for an output nobody referenced; its metadata is n->out[i].m).
+ */
+#ifndef MX_RULES_H
+#define MX_RULES_H
+
+#include "../ops/ops_impl.h"
+
+typedef struct mx_grad_ctx {
+    const mx_node    *node;
+    mx_array *const  *in;  /* n_in primal inputs */
+    mx_array *const  *out; /* n_out primal outputs (NULL when unreferenced) */
+    int               n_in, n_out;
+    mx_stream         s;
+} mx_grad_ctx;
+
+/* cot[i]: cotangent of output i (never NULL: zeros are filled in). wanted[j]: whether input j
+ * needs a gradient. Writes grads[j] (NULL = zero / not wanted). */
+typedef mx_status (*mx_vjp_rule)(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                                 mx_array **grads);
+/* tan[j]: tangent of input j, NULL when zero (at least one is not NULL). Writes out_tan[i]. */
+typedef mx_status (*mx_jvp_rule)(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out_tan);
+
+typedef struct mx_rules {
+    mx_vjp_rule vjp[MX_PRIM_COUNT];
+    mx_jvp_rule jvp[MX_PRIM_COUNT];
+} mx_rules;
+
+const mx_rules *mx_grad_rules(void);
+
+#define MX_GRAD_FAMILY(fam) void mx_grad_register_##fam(mx_rules *r);
+#include "families.def"
+#undef MX_GRAD_FAMILY
+
+/* ---- helpers for rules ---- */
+/* A scalar of a's dtype. */
+mx_array *mx_k(double v, mx_array *like);
+/* Sum g down to `shape` (undoing a broadcast): sums leading and stretched axes. */
+mx_array *mx_sum_to_shape(mx_array *g, const mx_meta *shape, mx_stream s);
+/* Output i of the node being differentiated (c->out[i], or a new handle for it). */
+mx_array *mx_node_output(const mx_grad_ctx *c, int i);
+/* Zeros with the metadata m. */
+mx_array *mx_zeros_meta(const mx_meta *m, mx_stream s);
+
+#endif

@@ -1,0 +1,178 @@
+/* src/transforms/rules_core.c: the rule table itself, helpers shared by rules, and the rules of
+ * the core primitives (copies, conversions, views, where they are linear: the JVP of a linear
+ * primitive is the same primitive applied to the tangent). */
+#include <pthread.h>
+#include <string.h>
+
+#include "rules.h"
+
+static mx_rules       rules;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void init(void) {
+#define MX_GRAD_FAMILY(fam) mx_grad_register_##fam(&rules);
+#include "families.def"
+#undef MX_GRAD_FAMILY
+}
+
+const mx_rules *mx_grad_rules(void) {
+    pthread_once(&once, init);
+    return &rules;
+}
+
+/* ---- helpers ---- */
+mx_array *mx_k(double v, mx_array *like) {
+    return like ? mx_array_scalar_f64(v, like->v.m.dtype) : NULL;
+}
+
+mx_array *mx_zeros_meta(const mx_meta *m, mx_stream s) {
+    return mx_zeros(m->shape, m->ndim, m->dtype, s);
+}
+
+mx_array *mx_node_output(const mx_grad_ctx *c, int i) {
+    return c->out[i] ? c->out[i] : mx_node_handle((mx_node *)c->node, i);
+}
+
+mx_array *mx_sum_to_shape(mx_array *g, const mx_meta *m, mx_stream s) {
+    if (!g) return NULL;
+    int gd = g->v.m.ndim, lead = gd - m->ndim;
+    int axes[MX_MAX_DIMS], n = 0;
+    for (int i = 0; i < gd; i++) {
+        int k = i - lead;
+        if (k < 0 || (m->shape[k] == 1 && g->v.m.shape[i] != 1)) axes[n++] = i;
+    }
+    mx_array *r = n ? mx_sum(g, axes, n, true, s) : g;
+    return r ? mx_reshape(r, m->shape, m->ndim, s) : NULL;
+}
+
+#define OK_OR_ERR(x) ((x) ? MX_OK : mx_error_status())
+
+/* ---- linear primitives: vjp written per primitive, jvp = the same primitive on the tangent */
+static mx_status linear_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
+    const mx_node *n = c->node;
+    out[0] = mx_make_like(n->prim, n->params, n->params_size, &tan[0], 1, &n->out[0].m,
+                          tan[0]->v.m.dtype, c->s);
+    return OK_OR_ERR(out[0]);
+}
+
+static mx_status identity_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                              mx_array **grads) {
+    (void)c;
+    if (wanted[0]) grads[0] = cot[0];
+    return MX_OK;
+}
+
+static mx_status identity_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
+    (void)c;
+    out[0] = tan[0];
+    return MX_OK;
+}
+
+static mx_status astype_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                            mx_array **grads) {
+    if (!wanted[0]) return MX_OK;
+    grads[0] = mx_astype(cot[0], c->in[0]->v.m.dtype, c->s);
+    return OK_OR_ERR(grads[0]);
+}
+
+static mx_status astype_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
+    out[0] = mx_astype(tan[0], c->node->out[0].m.dtype, c->s);
+    return OK_OR_ERR(out[0]);
+}
+
+static mx_status broadcast_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                               mx_array **grads) {
+    if (!wanted[0]) return MX_OK;
+    grads[0] = mx_sum_to_shape(cot[0], &c->in[0]->v.m, c->s);
+    return OK_OR_ERR(grads[0]);
+}
+
+static mx_status reshape_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                             mx_array **grads) {
+    if (!wanted[0]) return MX_OK;
+    grads[0] = mx_reshape(cot[0], c->in[0]->v.m.shape, c->in[0]->v.m.ndim, c->s);
+    return OK_OR_ERR(grads[0]);
+}
+
+static mx_status transpose_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                               mx_array **grads) {
+    if (!wanted[0]) return MX_OK;
+    const mx_transpose_params *p = MX_PARAMS(mx_transpose_params, c->node);
+    int inv[MX_MAX_DIMS], nd = c->in[0]->v.m.ndim;
+    for (int i = 0; i < nd; i++) inv[p->perm[i]] = i;
+    grads[0] = mx_transpose(cot[0], inv, nd, c->s);
+    return OK_OR_ERR(grads[0]);
+}
+
+/* slice: the cotangent is written into the sliced positions of zeros (slice_update with the same
+ * start/stop/step; an exclusive stop before index 0 is spelled MX_SLICE_NONE). */
+static mx_status slice_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                           mx_array **grads) {
+    if (!wanted[0]) return MX_OK;
+    const mx_slice_params *p = MX_PARAMS(mx_slice_params, c->node);
+    const mx_meta *im = &c->in[0]->v.m, *om = &c->node->out[0].m;
+    int64_t start[MX_MAX_DIMS], stop[MX_MAX_DIMS], step[MX_MAX_DIMS];
+    for (int d = 0; d < im->ndim; d++) {
+        start[d] = p->start[d];
+        step[d] = p->step[d];
+        int64_t last = p->start[d] + (om->shape[d] - 1) * p->step[d];
+        stop[d] = om->shape[d] == 0 ? start[d] : (step[d] > 0 ? last + 1 : (last - 1 < 0 ? MX_SLICE_NONE : last - 1));
+    }
+    mx_array *z = mx_zeros(im->shape, im->ndim, cot[0]->v.m.dtype, c->s);
+    grads[0] = mx_slice_update(z, cot[0], start, stop, step, c->s);
+    return OK_OR_ERR(grads[0]);
+}
+
+static mx_status stop_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                          mx_array **grads) {
+    (void)c, (void)cot, (void)wanted, (void)grads;
+    return MX_OK;
+}
+
+static mx_status stop_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
+    (void)c, (void)tan;
+    out[0] = NULL;
+    return MX_OK;
+}
+
+static mx_status full_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                          mx_array **grads) {
+    if (!wanted[0]) return MX_OK;
+    grads[0] = mx_sum_to_shape(cot[0], &c->in[0]->v.m, c->s);
+    return OK_OR_ERR(grads[0]);
+}
+
+static mx_status depends_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                             mx_array **grads) {
+    for (int i = 0; i < c->n_out; i++)
+        if (wanted[i]) grads[i] = cot[i];
+    return MX_OK;
+}
+
+static mx_status depends_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
+    for (int i = 0; i < c->n_out; i++) out[i] = tan[i];
+    return MX_OK;
+}
+
+void mx_grad_register_core(mx_rules *r) {
+    r->vjp[MX_PRIM_COPY] = identity_vjp;
+    r->jvp[MX_PRIM_COPY] = identity_jvp;
+    r->vjp[MX_PRIM_IDENTITY] = identity_vjp;
+    r->jvp[MX_PRIM_IDENTITY] = identity_jvp;
+    r->vjp[MX_PRIM_ASTYPE] = astype_vjp;
+    r->jvp[MX_PRIM_ASTYPE] = astype_jvp;
+    r->vjp[MX_PRIM_BROADCAST] = broadcast_vjp;
+    r->jvp[MX_PRIM_BROADCAST] = linear_jvp;
+    r->vjp[MX_PRIM_RESHAPE] = reshape_vjp;
+    r->jvp[MX_PRIM_RESHAPE] = linear_jvp;
+    r->vjp[MX_PRIM_TRANSPOSE] = transpose_vjp;
+    r->jvp[MX_PRIM_TRANSPOSE] = linear_jvp;
+    r->vjp[MX_PRIM_SLICE] = slice_vjp;
+    r->jvp[MX_PRIM_SLICE] = linear_jvp;
+    r->vjp[MX_PRIM_FULL] = full_vjp;
+    r->jvp[MX_PRIM_FULL] = linear_jvp;
+    r->vjp[MX_PRIM_STOP_GRADIENT] = stop_vjp;
+    r->jvp[MX_PRIM_STOP_GRADIENT] = stop_jvp;
+    r->vjp[MX_PRIM_DEPENDS] = depends_vjp;
+    r->jvp[MX_PRIM_DEPENDS] = depends_jvp;
+}
