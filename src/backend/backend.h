@@ -22,8 +22,5 @@ typedef struct mx_backend {
 /* The CPU backend (src/backend/cpu/cpu.c); its table is filled on first use. */
 const mx_backend *mx_cpu_backend(void);
 
-/* Output allocation that reuses a donatable input of the same byte size when there is one.
- * For elementwise kernels: the output gets the input's strides when it is dense in some order. */
-mx_status mx_alloc_or_donate(mx_layout *out, const mx_layout *in, int n_in);
 
 #endif
