@@ -43,6 +43,13 @@ mx_status mx_value_and_grad(mx_func f, void *ctx, mx_array *const *primals, int 
                             const int *argnums, int n_argnums, mx_array **outputs, int *n_outputs,
                             int max_outputs, mx_array **grads);
 
+/* Vectorising map: f applied to each slice of the inputs along in_axes[i] (-1: input i is not
+ * mapped; NULL: every input along axis 0), results stacked along out_axes[k] (NULL: 0).
+ * Errors: MX_ERR_VALUE when no input is mapped or the mapped sizes differ;
+ * MX_ERR_UNSUPPORTED when a primitive on the path has no vmap rule. */
+mx_status mx_vmap(mx_func f, void *ctx, mx_array *const *inputs, int n_inputs, const int *in_axes,
+                  const int *out_axes, mx_array **outputs, int *n_outputs, int max_outputs);
+
 /* MLX depends: outputs[i] are inputs[i] (same values, views), scheduled after `deps` ran. */
 mx_status mx_depends(mx_array *const *inputs, int n_inputs, mx_array *const *deps, int n_deps,
                      mx_array **outputs, mx_stream s);

@@ -112,6 +112,14 @@ mx_array *mx_scope_end(mx_scope sc, mx_array *result) {
     return result;
 }
 
+int mx_scope_suspend(void) {
+    int d = scope_depth;
+    scope_depth = 0;
+    return d;
+}
+
+void mx_scope_resume(int depth) { scope_depth = depth; }
+
 mx_array *mx_scope_keep(mx_array *a) {
     for (size_t i = scope_items.n; i-- > 0;)
         if (scope_items.items[i] == a) {

@@ -143,6 +143,10 @@ mx_array *mx_node_make1(int prim, const void *params, size_t params_size, mx_arr
                         int n_in, const mx_meta *meta, mx_stream s);
 /* A materialised handle owning view v (v's buffer reference moves into the handle). */
 mx_array *mx_array_from_view(const mx_layout *v);
+/* Hide the open scopes while calling user code (a transform's function): what it makes is its
+ * own, as outside any scope. Returns the state for mx_scope_resume. */
+int  mx_scope_suspend(void);
+void mx_scope_resume(int depth);
 /* A new handle for output i of an existing node (for multi-output nodes whose other outputs
  * nobody referenced). */
 mx_array *mx_node_handle(mx_node *n, int i);

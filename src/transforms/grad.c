@@ -10,219 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mx/transforms.h"
-#include "rules.h"
-
-/* ---- a pointer -> int map (open addressing) ---- */
-typedef struct pmap {
-    const void **keys;
-    int         *vals;
-    size_t       cap, n;
-} pmap;
-
-static size_t phash(const void *p, size_t cap) {
-    uint64_t x = (uint64_t)(uintptr_t)p;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return (size_t)x & (cap - 1);
-}
-
-static int pmap_get(const pmap *m, const void *k) {
-    if (!m->cap) return -1;
-    for (size_t i = phash(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->keys[i]) return -1;
-        if (m->keys[i] == k) return m->vals[i];
-    }
-}
-
-static bool pmap_put(pmap *m, const void *k, int v) {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        pmap nm = {calloc(cap, sizeof(void *)), calloc(cap, sizeof(int)), cap, 0};
-        if (!nm.keys || !nm.vals) {
-            free(nm.keys);
-            free(nm.vals);
-            return false;
-        }
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->keys[i]) pmap_put(&nm, m->keys[i], m->vals[i]);
-        free(m->keys);
-        free(m->vals);
-        *m = nm;
-    }
-    for (size_t i = phash(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->keys[i]) {
-            m->keys[i] = k;
-            m->vals[i] = v;
-            m->n++;
-            return true;
-        }
-        if (m->keys[i] == k) {
-            m->vals[i] = v;
-            return true;
-        }
-    }
-}
-
-static void pmap_free(pmap *m) {
-    free(m->keys);
-    free(m->vals);
-}
-
-/* ---- the recorded graph ---- */
-typedef struct rec {
-    mx_node   *node;
-    mx_array **outs; /* n_out handles (NULL if not seen) */
-    mx_array **acc;  /* n_out accumulated cotangents/tangents */
-    bool       dep;  /* depends on a primal */
-} rec;
-
-typedef struct graph {
-    rec  *recs;
-    int   n, cap;
-    int  *order; /* rec indices in post order (a valid evaluation order) */
-    int   n_order;
-    pmap  node_idx;   /* node -> rec index */
-    pmap  primal_idx; /* primal tracer handle -> primal index */
-} graph;
-
-static void graph_free(graph *g) {
-    for (int i = 0; i < g->n; i++) {
-        free(g->recs[i].outs);
-        free(g->recs[i].acc);
-    }
-    free(g->recs);
-    free(g->order);
-    pmap_free(&g->node_idx);
-    pmap_free(&g->primal_idx);
-}
-
-/* The record of node n, made on first sight (-1: out of memory). *fresh tells which. */
-static int rec_of(graph *g, mx_node *n, bool *fresh) {
-    int k = pmap_get(&g->node_idx, n);
-    *fresh = k < 0;
-    if (k >= 0) return k;
-    if (g->n == g->cap) {
-        int cap = g->cap ? g->cap * 2 : 64;
-        rec *r = realloc(g->recs, (size_t)cap * sizeof *r);
-        int *o = realloc(g->order, (size_t)cap * sizeof *o);
-        if (r) g->recs = r;
-        if (o) g->order = o;
-        if (!r || !o) return -1;
-        g->cap = cap;
-    }
-    rec *r = &g->recs[g->n];
-    memset(r, 0, sizeof *r);
-    r->node = n;
-    r->outs = calloc(n->n_out, sizeof(mx_array *));
-    r->acc = calloc(n->n_out, sizeof(mx_array *));
-    if (!r->outs || !r->acc || !pmap_put(&g->node_idx, n, g->n)) return -1;
-    return g->n++;
-}
-
-static int primal_of(graph *g, mx_array *h) { return pmap_get(&g->primal_idx, h); }
-
-/* Is handle h a primal, or made by a node that depends on one? */
-static bool depends_on(graph *g, mx_array *h) {
-    if (primal_of(g, h) >= 0) return true;
-    if (!h->node) return false;
-    int k = pmap_get(&g->node_idx, h->node);
-    return k >= 0 && g->recs[k].dep;
-}
-
-/* Visit handle h: record it as an output of its node; returns 1 if its node must be explored. */
-static int visit(graph *g, mx_array *h, mx_status *rc) {
-    if (!h->node || primal_of(g, h) >= 0) return 0;
-    bool fresh;
-    int k = rec_of(g, h->node, &fresh);
-    if (k < 0) {
-        *rc = mx_fail(MX_ERR_NOMEM, "[grad] out of memory");
-        return 0;
-    }
-    g->recs[k].outs[h->out_idx] = h;
-    return fresh;
-}
-
-/* Post-order DFS from the outputs over unevaluated or traced nodes. */
-static mx_status build(graph *g, mx_array *const *outs, int n_outs) {
-    typedef struct {
-        mx_node *n;
-        int      next;
-    } frame;
-    size_t cap = 64, sp = 0;
-    frame *st = malloc(cap * sizeof *st);
-    mx_status rc = MX_OK;
-    if (!st) return mx_fail(MX_ERR_NOMEM, "[grad] out of memory");
-    for (int k = 0; k < n_outs && rc == MX_OK; k++) {
-        if (!visit(g, outs[k], &rc)) continue;
-        st[sp++] = (frame){outs[k]->node, 0};
-        while (sp && rc == MX_OK) {
-            frame *f = &st[sp - 1];
-            mx_node *n = f->n;
-            if (n->in && f->next < n->n_in) {
-                mx_array *c = n->in[f->next++];
-                if (!visit(g, c, &rc)) continue;
-                if (sp == cap) {
-                    frame *ns = realloc(st, 2 * cap * sizeof *ns);
-                    if (!ns) {
-                        rc = mx_fail(MX_ERR_NOMEM, "[grad] out of memory");
-                        break;
-                    }
-                    st = ns;
-                    cap *= 2;
-                }
-                st[sp++] = (frame){c->node, 0};
-                continue;
-            }
-            int me = pmap_get(&g->node_idx, n);
-            bool dep = false;
-            for (int i = 0; n->in && i < n->n_in; i++) dep |= depends_on(g, n->in[i]);
-            g->recs[me].dep = dep;
-            g->order[g->n_order++] = me;
-            sp--;
-        }
-    }
-    free(st);
-    return rc;
-}
-
-/* ---- tracing ---- */
-typedef struct traced {
-    mx_array **tracers; /* identity copies of the primals (scope-owned) */
-    mx_array **outs;    /* f's outputs (owned by the scope after adoption) */
-    int        n_out;
-} traced;
-
-static mx_status trace(mx_func f, void *ctx, mx_array *const *primals, int n, int max_out,
-                       traced *t, graph *g, const char *op) {
-    t->tracers = calloc((size_t)n + 1, sizeof(mx_array *));
-    t->outs = calloc((size_t)max_out + 1, sizeof(mx_array *));
-    MX_CHECK(t->tracers && t->outs, MX_ERR_NOMEM, "[%s] out of memory", op);
-    mx_tracing_depth++;
-    mx_status rc = MX_OK;
-    for (int i = 0; i < n && rc == MX_OK; i++) {
-        MX_CHECK(primals[i] != NULL, MX_ERR_VALUE, "[%s] primal %d is NULL", op, i);
-        t->tracers[i] = mx_node_make1(MX_PRIM_IDENTITY, NULL, 0, &primals[i], 1,
-                                      &primals[i]->v.m, MX_DEFAULT_STREAM);
-        if (!t->tracers[i]) rc = mx_error_status();
-        else pmap_put(&g->primal_idx, t->tracers[i], i);
-    }
-    if (rc == MX_OK) {
-        t->n_out = 0;
-        rc = f(ctx, t->tracers, n, t->outs, &t->n_out, max_out);
-        if (rc == MX_OK && (t->n_out < 0 || t->n_out > max_out))
-            rc = mx_fail(MX_ERR_VALUE, "[%s] the function returned %d outputs (at most %d)", op,
-                         t->n_out, max_out);
-        for (int i = 0; rc == MX_OK && i < t->n_out; i++)
-            if (!t->outs[i]) rc = mx_fail(MX_ERR_VALUE, "[%s] output %d of the function is NULL", op, i);
-        /* the outputs were handed to us: let the transform's scope own them */
-        for (int i = 0; i < t->n_out && i <= max_out; i++)
-            if (t->outs[i]) mx_scope_track(mx_scope_keep(t->outs[i]));
-    }
-    mx_tracing_depth--;
-    return rc;
-}
+#include "graph.h"
 
 /* acc += v (both scope-owned); NULL acc means zero */
 static mx_status accumulate(mx_array **acc, mx_array *v, mx_stream s) {
@@ -254,7 +42,7 @@ static mx_status backward(graph *g, mx_array **primal_grads, mx_stream s) {
         }
         for (int j = 0; j < n->n_in; j++) {
             grads[j] = NULL;
-            wanted[j] = depends_on(g, n->in[j]);
+            wanted[j] = mx_graph_depends(g, n->in[j]);
         }
         mx_grad_ctx c = {n, n->in, r->outs, n->n_in, n->n_out, n->stream};
         mx_error_clear(); /* rules report failure through the error state */
@@ -262,10 +50,10 @@ static mx_status backward(graph *g, mx_array **primal_grads, mx_stream s) {
         for (int j = 0; j < n->n_in && rc == MX_OK; j++) {
             if (!wanted[j] || !grads[j]) continue;
             mx_array *x = n->in[j];
-            int p = primal_of(g, x);
+            int p = mx_graph_primal(g, x);
             if (p >= 0) rc = accumulate(&primal_grads[p], grads[j], s);
             else {
-                int k = pmap_get(&g->node_idx, x->node);
+                int k = mx_pmap_get(&g->node_idx, x->node);
                 rc = accumulate(&g->recs[k].acc[x->out_idx], grads[j], s);
             }
         }
@@ -296,7 +84,7 @@ static mx_status vjp_impl(mx_func f, void *ctx, mx_array *const *primals, int n_
     mx_stream s = MX_DEFAULT_STREAM;
     mx_scope sc = mx_scope_begin();
     mx_tracing_depth++; /* rules and accumulation build graph that later nested transforms read */
-    mx_status rc = trace(f, ctx, primals, n_primals, max_outputs, &t, &g,
+    mx_status rc = mx_graph_trace(f, ctx, primals, n_primals, max_outputs, &t, &g,
                          ones_first ? "value_and_grad" : "vjp");
     mx_array **ones = NULL;
     mx_array *const *cotangents = cotangents_in;
@@ -327,16 +115,16 @@ static mx_status vjp_impl(mx_func f, void *ctx, mx_array *const *primals, int n_
                          mx_shape_str(cotangents[i]->v.m.shape, cotangents[i]->v.m.ndim, sa, sizeof sa),
                          mx_shape_str(t.outs[i]->v.m.shape, t.outs[i]->v.m.ndim, sb, sizeof sb));
     }
-    if (rc == MX_OK) rc = build(&g, t.outs, t.n_out);
+    if (rc == MX_OK) rc = mx_graph_build(&g, t.outs, t.n_out);
     mx_array **pg = calloc((size_t)n_primals + 1, sizeof *pg);
     if (!pg && rc == MX_OK) rc = mx_fail(MX_ERR_NOMEM, "[vjp] out of memory");
     for (int i = 0; rc == MX_OK && i < t.n_out; i++) {
         mx_array *o = t.outs[i], *c = cotangents[i];
         if (!c) continue;
-        int p = primal_of(&g, o);
+        int p = mx_graph_primal(&g, o);
         if (p >= 0) rc = accumulate(&pg[p], c, s);
         else if (o->node) {
-            int k = pmap_get(&g.node_idx, o->node);
+            int k = mx_pmap_get(&g.node_idx, o->node);
             rc = accumulate(&g.recs[k].acc[o->out_idx], c, s);
         }
     }
@@ -363,7 +151,7 @@ static mx_status vjp_impl(mx_func f, void *ctx, mx_array *const *primals, int n_
     free(pg);
     free(t.tracers);
     free(t.outs);
-    graph_free(&g);
+    mx_graph_free(&g);
     return rc;
 }
 
@@ -385,11 +173,11 @@ static mx_status forward(graph *g, mx_array *const *tangents, mx_stream s) {
         bool any = false;
         for (int j = 0; j < n->n_in; j++) {
             mx_array *x = n->in[j];
-            int p = primal_of(g, x);
+            int p = mx_graph_primal(g, x);
             tan[j] = NULL;
             if (p >= 0) tan[j] = tangents[p];
             else if (x->node) {
-                int k = pmap_get(&g->node_idx, x->node);
+                int k = mx_pmap_get(&g->node_idx, x->node);
                 if (k >= 0) tan[j] = g->recs[k].acc[x->out_idx];
             }
             any |= tan[j] != NULL;
@@ -431,17 +219,17 @@ mx_status mx_jvp(mx_func f, void *ctx, mx_array *const *primals, int n_primals,
     mx_stream s = MX_DEFAULT_STREAM;
     mx_scope sc = mx_scope_begin();
     mx_tracing_depth++;
-    mx_status rc = trace(f, ctx, primals, n_primals, max_outputs, &t, &g, "jvp");
-    if (rc == MX_OK) rc = build(&g, t.outs, t.n_out);
+    mx_status rc = mx_graph_trace(f, ctx, primals, n_primals, max_outputs, &t, &g, "jvp");
+    if (rc == MX_OK) rc = mx_graph_build(&g, t.outs, t.n_out);
     if (rc == MX_OK) rc = forward(&g, tangents, s);
     mx_array **res = calloc((size_t)t.n_out + 1, sizeof *res);
     if (!res && rc == MX_OK) rc = mx_fail(MX_ERR_NOMEM, "[jvp] out of memory");
     for (int i = 0; rc == MX_OK && i < t.n_out; i++) {
         mx_array *o = t.outs[i];
-        int p = primal_of(&g, o);
+        int p = mx_graph_primal(&g, o);
         if (p >= 0) res[i] = tangents[p];
         else if (o->node) {
-            int k = pmap_get(&g.node_idx, o->node);
+            int k = mx_pmap_get(&g.node_idx, o->node);
             res[i] = k >= 0 ? g.recs[k].acc[o->out_idx] : NULL;
         }
         if (!res[i]) res[i] = mx_zeros_like(o, MX_DTYPE_AUTO, s);
@@ -465,7 +253,7 @@ mx_status mx_jvp(mx_func f, void *ctx, mx_array *const *primals, int n_primals,
     free(res);
     free(t.tracers);
     free(t.outs);
-    graph_free(&g);
+    mx_graph_free(&g);
     return rc;
 }
 

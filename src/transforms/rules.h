@@ -26,9 +26,15 @@ typedef mx_status (*mx_vjp_rule)(const mx_grad_ctx *c, mx_array *const *cot, con
 /* tan[j]: tangent of input j, NULL when zero (at least one is not NULL). Writes out_tan[i]. */
 typedef mx_status (*mx_jvp_rule)(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out_tan);
 
+/* in[j]: input j, batched along ax[j] (or unbatched: ax[j] == -1; at least one is batched);
+ * c->in are the traced per-example inputs. Writes out[i] and the batch axis out_ax[i]. */
+typedef mx_status (*mx_vmap_rule)(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                                  mx_array **out, int *out_ax);
+
 typedef struct mx_rules {
-    mx_vjp_rule vjp[MX_PRIM_COUNT];
-    mx_jvp_rule jvp[MX_PRIM_COUNT];
+    mx_vjp_rule  vjp[MX_PRIM_COUNT];
+    mx_jvp_rule  jvp[MX_PRIM_COUNT];
+    mx_vmap_rule vmap[MX_PRIM_COUNT];
 } mx_rules;
 
 const mx_rules *mx_grad_rules(void);
@@ -44,6 +50,17 @@ mx_array *mx_k(double v, mx_array *like);
 mx_array *mx_sum_to_shape(mx_array *g, const mx_meta *shape, mx_stream s);
 /* Output i of the node being differentiated (c->out[i], or a new handle for it). */
 mx_array *mx_node_output(const mx_grad_ctx *c, int i);
+/* vmap helpers: move x's batch axis `ax` to the front (ax == -1: broadcast x to batch size B in
+ * front); and the shared rule of element-wise primitives (batch in front, same primitive). */
+mx_array *mx_batch_front(mx_array *x, int ax, int64_t B, mx_stream s);
+mx_status mx_vmap_elementwise(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                              mx_array **out, int *out_ax);
+/* Rebuild the node's primitive with new params on batch-front inputs; output metas gain a leading
+ * batch dimension B. */
+mx_status mx_vmap_remake(const mx_grad_ctx *c, const void *params, mx_array *const *in, int64_t B,
+                         mx_array **out, int *out_ax);
+/* The batch size of the batched inputs. */
+int64_t mx_vmap_batch(mx_array *const *in, const int *ax, int n);
 /* Zeros with the metadata m. */
 mx_array *mx_zeros_meta(const mx_meta *m, mx_stream s);
 

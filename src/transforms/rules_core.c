@@ -154,7 +154,73 @@ static mx_status depends_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_arra
     return MX_OK;
 }
 
+/* ---- vmap of the structural core primitives (batch axis moved to the front) ---- */
+static mx_status broadcast_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                                mx_array **out, int *out_ax) {
+    int64_t B = mx_vmap_batch(in, ax, 1), sh[MX_MAX_DIMS];
+    const mx_meta *o = &c->node->out[0].m, *i0 = &c->in[0]->v.m;
+    mx_array *x = mx_batch_front(in[0], ax[0], B, c->s);
+    MX_CHECK(o->ndim < MX_MAX_DIMS, MX_ERR_VALUE, "[vmap] too many dimensions");
+    sh[0] = B; /* (B, 1.., in shape) then broadcast to (B, out shape) */
+    for (int d = 0; d < o->ndim; d++) sh[1 + d] = 1;
+    for (int d = 0; d < i0->ndim; d++) sh[1 + o->ndim - i0->ndim + d] = i0->shape[d];
+    x = mx_reshape(x, sh, o->ndim + 1, c->s);
+    memcpy(sh + 1, o->shape, sizeof(int64_t) * (size_t)o->ndim);
+    out[0] = mx_broadcast_to(x, sh, o->ndim + 1, c->s);
+    out_ax[0] = 0;
+    return OK_OR_ERR(out[0]);
+}
+
+static mx_status reshape_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                              mx_array **out, int *out_ax) {
+    int64_t B = mx_vmap_batch(in, ax, 1), sh[MX_MAX_DIMS];
+    const mx_meta *o = &c->node->out[0].m;
+    MX_CHECK(o->ndim < MX_MAX_DIMS, MX_ERR_VALUE, "[vmap] too many dimensions");
+    sh[0] = B;
+    memcpy(sh + 1, o->shape, sizeof(int64_t) * (size_t)o->ndim);
+    out[0] = mx_reshape(mx_batch_front(in[0], ax[0], B, c->s), sh, o->ndim + 1, c->s);
+    out_ax[0] = 0;
+    return OK_OR_ERR(out[0]);
+}
+
+static mx_status transpose_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                                mx_array **out, int *out_ax) {
+    const mx_transpose_params *p = MX_PARAMS(mx_transpose_params, c->node);
+    int nd = c->in[0]->v.m.ndim, perm[MX_MAX_DIMS];
+    MX_CHECK(nd < MX_MAX_DIMS, MX_ERR_VALUE, "[vmap] too many dimensions");
+    perm[0] = 0;
+    for (int i = 0; i < nd; i++) perm[i + 1] = p->perm[i] + 1;
+    out[0] = mx_transpose(mx_batch_front(in[0], ax[0], 1, c->s), perm, nd + 1, c->s);
+    out_ax[0] = 0;
+    return OK_OR_ERR(out[0]);
+}
+
+static mx_status slice_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                            mx_array **out, int *out_ax) {
+    const mx_slice_params *p = MX_PARAMS(mx_slice_params, c->node);
+    int nd = c->in[0]->v.m.ndim;
+    MX_CHECK(nd < MX_MAX_DIMS, MX_ERR_VALUE, "[vmap] too many dimensions");
+    int64_t B = mx_vmap_batch(in, ax, 1);
+    mx_slice_params q;
+    memset(&q, 0, sizeof q);
+    q.step[0] = 1;
+    for (int d = 0; d < nd; d++) {
+        q.start[d + 1] = p->start[d];
+        q.step[d + 1] = p->step[d];
+    }
+    mx_array *x = mx_batch_front(in[0], ax[0], B, c->s);
+    MX_CHECK(x != NULL, mx_error_status(), "%s", mx_error_message());
+    return mx_vmap_remake(c, &q, &x, B, out, out_ax);
+}
+
 void mx_grad_register_core(mx_rules *r) {
+    int same[] = {MX_PRIM_COPY, MX_PRIM_IDENTITY, MX_PRIM_ASTYPE, MX_PRIM_STOP_GRADIENT,
+                  MX_PRIM_FULL, MX_PRIM_DEPENDS};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) r->vmap[same[i]] = mx_vmap_elementwise;
+    r->vmap[MX_PRIM_BROADCAST] = broadcast_vmap;
+    r->vmap[MX_PRIM_RESHAPE] = reshape_vmap;
+    r->vmap[MX_PRIM_TRANSPOSE] = transpose_vmap;
+    r->vmap[MX_PRIM_SLICE] = slice_vmap;
     r->vjp[MX_PRIM_COPY] = identity_vjp;
     r->jvp[MX_PRIM_COPY] = identity_jvp;
     r->vjp[MX_PRIM_IDENTITY] = identity_vjp;

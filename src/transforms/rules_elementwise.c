@@ -76,13 +76,16 @@ static mx_status where_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array 
 void mx_grad_register_elementwise(mx_rules *r) {
 #define MX_UGRAD(ID, expr)                                                                         \
     r->vjp[MX_PRIM_##ID] = uv_##ID;                                                                \
-    r->jvp[MX_PRIM_##ID] = uj_##ID;
+    r->jvp[MX_PRIM_##ID] = uj_##ID;                                                                \
+    r->vmap[MX_PRIM_##ID] = mx_vmap_elementwise;
 #define MX_BGRAD(ID, da, db)                                                                       \
     r->vjp[MX_PRIM_##ID] = bv_##ID;                                                                \
-    r->jvp[MX_PRIM_##ID] = bj_##ID;
+    r->jvp[MX_PRIM_##ID] = bj_##ID;                                                                \
+    r->vmap[MX_PRIM_##ID] = mx_vmap_elementwise;
 #include "elementwise_grad.def"
 #undef MX_UGRAD
 #undef MX_BGRAD
     r->vjp[MX_PRIM_WHERE] = where_vjp;
     r->jvp[MX_PRIM_WHERE] = where_jvp;
+    r->vmap[MX_PRIM_WHERE] = mx_vmap_elementwise;
 }

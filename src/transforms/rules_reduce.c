@@ -158,7 +158,38 @@ static mx_status softmax_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_arra
     return OK_OR_ERR(out[0]);
 }
 
+/* ---- vmap: batch axis in front, axis params shifted by one ---- */
+static mx_status reduce_family_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                                    mx_array **out, int *out_ax) {
+    int64_t B = mx_vmap_batch(in, ax, 1);
+    mx_array *x = mx_batch_front(in[0], ax[0], B, c->s);
+    MX_CHECK(x != NULL, mx_error_status(), "%s", mx_error_message());
+    switch (c->node->prim) {
+    case MX_PRIM_REDUCE: {
+        mx_reduce_params p = *MX_PARAMS(mx_reduce_params, c->node);
+        p.axes <<= 1;
+        return mx_vmap_remake(c, &p, &x, B, out, out_ax);
+    }
+    case MX_PRIM_ARG_REDUCE: {
+        mx_arg_reduce_params p = *MX_PARAMS(mx_arg_reduce_params, c->node);
+        p.axis += 1;
+        return mx_vmap_remake(c, &p, &x, B, out, out_ax);
+    }
+    case MX_PRIM_SCAN: {
+        mx_scan_params p = *MX_PARAMS(mx_scan_params, c->node);
+        p.axis += 1;
+        return mx_vmap_remake(c, &p, &x, B, out, out_ax);
+    }
+    default: /* softmax: over the last axis, unaffected by a batch in front */
+        return mx_vmap_remake(c, c->node->params, &x, B, out, out_ax);
+    }
+}
+
 void mx_grad_register_reduce(mx_rules *r) {
+    r->vmap[MX_PRIM_REDUCE] = reduce_family_vmap;
+    r->vmap[MX_PRIM_ARG_REDUCE] = reduce_family_vmap;
+    r->vmap[MX_PRIM_SCAN] = reduce_family_vmap;
+    r->vmap[MX_PRIM_SOFTMAX] = reduce_family_vmap;
     r->vjp[MX_PRIM_REDUCE] = reduce_vjp;
     r->jvp[MX_PRIM_REDUCE] = reduce_jvp;
     r->vjp[MX_PRIM_SCAN] = scan_vjp;
