@@ -1,0 +1,1 @@
+"""mlx: compatibility package mapping Apple MLX's ``mlx.core`` onto cmlx."""

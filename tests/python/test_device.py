@@ -1,0 +1,101 @@
+"""Devices, streams, eval/async_eval over trees, memory functions, constants."""
+import math
+import threading
+
+import pytest
+
+import mlx.core as mx
+
+
+def test_devices():
+    d = mx.default_device()
+    assert d == mx.cpu and mx.cpu == mx.DeviceType.cpu and repr(mx.cpu) == "DeviceType.cpu"
+    assert repr(d) == "Device(cpu, 0)" and d.type == mx.cpu
+    assert mx.Device(mx.cpu) == mx.Device(mx.cpu, 0)
+    assert mx.is_available(mx.cpu) and mx.is_available(mx.Device(mx.cpu))
+    assert mx.device_count(mx.cpu) == 1
+    info = mx.device_info()
+    assert isinstance(info, dict) and "device_name" in info
+    if not mx.is_available(mx.gpu):
+        with pytest.raises(ValueError):
+            mx.set_default_device(mx.gpu)
+        with pytest.raises(ValueError):
+            mx.add(1, 2, stream=mx.gpu)
+    mx.set_default_device(mx.cpu)
+
+
+def test_streams():
+    s = mx.default_stream(mx.cpu)
+    assert s.device == mx.cpu and "Stream(Device(cpu, 0)" in repr(s)
+    n = mx.new_stream(mx.cpu)
+    assert n != s and n == n
+    r = mx.add(mx.array([1]), 2, stream=n)
+    assert r.item() == 3
+    assert mx.multiply(2, 3, stream=mx.cpu).item() == 6
+    assert mx.multiply(2, 3, stream=mx.Device(mx.cpu)).item() == 6
+    with mx.stream(n):
+        assert mx.default_stream(mx.cpu) == n
+        x = mx.arange(3) + 1
+    assert mx.default_stream(mx.cpu) == s
+    assert x.tolist() == [1, 2, 3]
+    mx.set_default_stream(n)
+    mx.set_default_stream(s)
+    mx.synchronize()
+    mx.synchronize(n)
+    with pytest.raises(TypeError):
+        mx.add(1, 2, stream="cpu")
+
+
+def test_eval_trees():
+    a, b, c = mx.arange(3) * 2, mx.ones((2,)) + 1, mx.zeros((1,)) - 1
+    mx.eval(a, [b, {"k": c, "s": "ignored"}], None, 3)
+    assert a.tolist() == [0, 2, 4] and b.tolist() == [2, 2] and c.tolist() == [-1]
+    d = mx.arange(4) ** 2
+    mx.async_eval((d,))
+    assert d.tolist() == [0, 1, 4, 9]
+    mx.eval()
+
+
+def test_eval_in_threads():
+    out = [None] * 4
+
+    def work(i):
+        out[i] = (mx.arange(1000) * i).sum().item() if hasattr(mx, "sum") else (mx.arange(10) * i).tolist()
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert all(o is not None for o in out)
+
+
+def test_memory():
+    for f in ["get_active_memory", "get_peak_memory", "get_cache_memory"]:
+        assert isinstance(getattr(mx, f)(), int)
+    x = mx.ones((1024, 1024))
+    mx.eval(x)
+    assert mx.get_active_memory() >= 4 * 1024 * 1024
+    assert mx.get_peak_memory() >= mx.get_active_memory()
+    mx.reset_peak_memory()
+    old = mx.set_cache_limit(0)
+    assert mx.set_cache_limit(old) == 0
+    old = mx.set_memory_limit(1 << 40)
+    mx.set_memory_limit(old)
+    mx.set_wired_limit(0)
+    mx.clear_cache()
+    assert mx.get_cache_memory() == 0
+    with pytest.raises(ValueError):
+        mx.set_cache_limit(-1)
+
+
+def test_constants():
+    assert mx.pi == math.pi and mx.e == math.e and math.isinf(mx.inf) and math.isnan(mx.nan)
+    assert mx.newaxis is None and abs(mx.euler_gamma - 0.5772156649) < 1e-9
+    assert isinstance(mx.__version__, str)
+    import cmlx.core
+
+    assert cmlx.core is mx
+    from mlx.core import array
+
+    assert array is mx.array
