@@ -99,7 +99,14 @@ mx_status mx_vmap(mx_func f, void *ctx, mx_array *const *inputs, int n_inputs, c
                 iax[j] = g.recs[k].ax[h->out_idx];
             }
         }
-        if (!R->vmap[n->prim])
+        bool any_batched = false;
+        for (int j = 0; j < n->n_in; j++) any_batched |= iax[j] >= 0;
+        if (!any_batched) { /* nothing batched reaches this node: it stays as traced */
+            for (int i = 0; i < n->n_out; i++) {
+                r->acc[i] = mx_node_output(&(mx_grad_ctx){n, n->in, r->outs, n->n_in, n->n_out, n->stream}, i);
+                r->ax[i] = -1;
+            }
+        } else if (!R->vmap[n->prim])
             rc = mx_fail(MX_ERR_UNSUPPORTED, "[vmap] the primitive '%s' has no vmap rule",
                          mx_prims[n->prim].name);
         else {
