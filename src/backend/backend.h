@@ -22,5 +22,22 @@ typedef struct mx_backend {
 /* The CPU backend (src/backend/cpu/cpu.c); its table is filled on first use. */
 const mx_backend *mx_cpu_backend(void);
 
+/* A device backend (CUDA): kernels that read and write buffers' device bytes (b->dptr), and the
+ * moves that keep a buffer's `valid` bits true. The evaluator makes every input valid where the
+ * kernel runs before calling it (to_device / to_host); a primitive with no device kernel runs its
+ * CPU kernel on host copies (correct, slower), unless it is MX_PF_META (no data touched).
+ * Kernels are asynchronous on the stream; `synchronize` waits and reports sticky errors. */
+typedef struct mx_device_backend {
+    mx_backend base;
+    mx_status (*to_device)(mx_buffer *b, mx_stream s); /* bytes valid on the device */
+    mx_status (*to_host)(mx_buffer *b);                /* bytes valid on the host (waits) */
+    void      (*free_device)(mx_buffer *b);            /* releases b->dptr */
+    mx_status (*synchronize)(mx_stream s);
+    int       (*device_count)(void);
+} mx_device_backend;
+
+/* The GPU backend, or NULL when the build has none or no GPU is present. */
+const mx_device_backend *mx_gpu_backend(void);
+
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "../backend/backend.h"
 #include "mx/memory.h"
 
 #define NUM_CLASSES 256
@@ -122,6 +123,7 @@ mx_buffer *mx_buffer_alloc(size_t nbytes) {
     b->capacity = cap;
     b->valid = MX_LOC_HOST;
     b->external = 0;
+    b->dptr_counted = 0;
     b->release = NULL;
     b->owner = NULL;
     atomic_fetch_add(&live_buffers, 1);
@@ -141,6 +143,7 @@ mx_buffer *mx_buffer_wrap(void *ptr, size_t nbytes, void (*release)(void *), voi
     b->capacity = nbytes;
     b->valid = MX_LOC_HOST;
     b->external = 1;
+    b->dptr_counted = 0;
     b->release = release;
     b->owner = owner;
     atomic_fetch_add(&live_buffers, 1);
@@ -150,6 +153,11 @@ mx_buffer *mx_buffer_wrap(void *ptr, size_t nbytes, void (*release)(void *), voi
 void mx_buffer_release(mx_buffer *b) {
     if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1) return;
     atomic_fetch_sub(&live_buffers, 1);
+    if (b->dptr) mx_gpu_backend()->free_device(b);
+    if (!b->ptr && !b->external) { /* device-only bytes: nothing on the host to cache */
+        free(b);
+        return;
+    }
     if (b->external) {
         if (b->release) b->release(b->owner);
         free(b);
@@ -159,7 +167,7 @@ void mx_buffer_release(mx_buffer *b) {
     int cls = size_class(b->nbytes, &cap);
     free_block *blk = cls >= 0 ? malloc(sizeof *blk) : NULL;
     pthread_mutex_lock(&lock);
-    active -= b->nbytes;
+    if (!b->dptr_counted) active -= b->nbytes; /* a device buffer's host mirror is not counted */
     int keep = blk && cache_bytes + cap <= cache_limit;
     if (keep) {
         blk->ptr = b->ptr;
@@ -176,6 +184,42 @@ void mx_buffer_release(mx_buffer *b) {
 }
 
 int64_t mx_debug_live_buffers(void) { return atomic_load(&live_buffers); }
+
+mx_buffer *mx_buffer_new_device(size_t nbytes) {
+    mx_buffer *b = calloc(1, sizeof *b);
+    if (!b) {
+        mx_fail(MX_ERR_NOMEM, "[malloc] cannot allocate a buffer header");
+        return NULL;
+    }
+    atomic_init(&b->refs, 1);
+    b->nbytes = nbytes;
+    b->capacity = nbytes;
+    b->valid = MX_LOC_DEVICE;
+    b->dptr_counted = 1;
+    atomic_fetch_add(&live_buffers, 1);
+    return b;
+}
+
+void *mx_buffer_host_alloc(mx_buffer *b) {
+    if (b->ptr) return b->ptr;
+    mx_buffer *tmp = mx_buffer_alloc(b->nbytes); /* borrow a block from the host cache */
+    if (!tmp) return NULL;
+    b->ptr = tmp->ptr;
+    b->capacity = tmp->capacity;
+    pthread_mutex_lock(&lock);
+    active -= tmp->nbytes; /* the bytes are counted once, on the device side */
+    pthread_mutex_unlock(&lock);
+    atomic_fetch_sub(&live_buffers, 1);
+    free(tmp);
+    return b->ptr;
+}
+
+void mx_mem_note(long long delta) {
+    pthread_mutex_lock(&lock);
+    active = (size_t)((long long)active + delta);
+    if (active > peak) peak = active;
+    pthread_mutex_unlock(&lock);
+}
 
 /* ---- the memory API ---- */
 #define LOCKED(expr)                                                                               \

@@ -19,6 +19,7 @@
 static pthread_mutex_t eval_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t  eval_done = PTHREAD_COND_INITIALIZER; /* some async node finished */
 static uint32_t        generation;
+static bool            g_used_gpu; /* this evaluation queued device work (eval lock held) */
 
 typedef struct tape {
     mx_array **items;
@@ -91,15 +92,31 @@ static mx_status build_tape(mx_array *const *outs, int n_outs, tape *t, int *n_i
     return MX_OK;
 }
 
+/* Make the bytes of every input of n valid where its kernel will read them. */
+static mx_status place_inputs(const mx_node *n, const mx_device_backend *gpu, bool on_device) {
+    for (int i = 0; i < n->n_in; i++) {
+        mx_buffer *b = n->in[i]->v.buf;
+        if (!b) continue;
+        if (on_device && !(b->valid & MX_LOC_DEVICE)) MX_TRY(gpu->to_device(b, n->stream));
+        if (!on_device && !(b->valid & MX_LOC_HOST)) MX_TRY(gpu->to_host(b));
+    }
+    return MX_OK;
+}
+
 static mx_status exec_node(mx_node *n) {
-    const mx_backend *be = mx_cpu_backend();
-    if (n->stream.device != MX_CPU)
-        return mx_fail(MX_ERR_UNSUPPORTED, "[%s] no GPU backend in this build",
-                       mx_prims[n->prim].name);
-    mx_kernel_fn k = be->kernels[n->prim];
-    if (!k)
-        return mx_fail(MX_ERR_UNSUPPORTED, "[%s] has no %s kernel", mx_prims[n->prim].name,
-                       be->name);
+    const mx_prim_info *pi = &mx_prims[n->prim];
+    const mx_device_backend *gpu = mx_gpu_backend();
+    mx_kernel_fn k = NULL;
+    bool on_device = false;
+    if (n->stream.device == MX_GPU) {
+        if (!gpu) return mx_fail(MX_ERR_UNSUPPORTED, "[%s] no GPU backend in this build", pi->name);
+        k = gpu->base.kernels[n->prim];
+        on_device = k != NULL;
+    }
+    if (!k) k = mx_cpu_backend()->kernels[n->prim]; /* CPU stream, or the host fallback */
+    if (!k) return mx_fail(MX_ERR_UNSUPPORTED, "[%s] has no kernel", pi->name);
+    bool meta = (pi->flags & MX_PF_META) != 0;
+    if (gpu && !meta) MX_TRY(place_inputs(n, gpu, on_device));
     mx_layout  local[8];
     mx_layout *in = n->n_in <= 8 ? local : malloc((size_t)n->n_in * sizeof *in);
     if (!in) return mx_fail(MX_ERR_NOMEM, "[eval] out of memory");
@@ -120,6 +137,11 @@ static mx_status exec_node(mx_node *n) {
         }
         return st;
     }
+    /* what the kernel wrote is current only where it ran (views keep their buffer's state) */
+    if (gpu && !meta)
+        for (int i = 0; i < n->n_out; i++)
+            if (n->out[i].buf) n->out[i].buf->valid = on_device ? MX_LOC_DEVICE : MX_LOC_HOST;
+    if (on_device) g_used_gpu = true;
     atomic_store(&n->status, MX_NODE_DONE);
     /* while a transform traces, its graph must survive evaluation (the rules read it) */
     if (!(n->keep_inputs && mx_tracing_depth > 0) && n->in) {
@@ -170,8 +192,13 @@ mx_status mx_eval(mx_array *const *arrays, int n) {
     for (int i = 0; i < n; i++)
         if (!arrays[i] && mx_error_status() != MX_OK) return mx_error_status();
     pthread_mutex_lock(&eval_lock);
+    g_used_gpu = false;
     mx_status st = wait_inflight_locked(arrays, n);
     if (st == MX_OK) st = run_tape(g_tape.items, g_tape.n);
+    if (g_used_gpu) { /* eval blocks until the results exist (and reports device errors) */
+        mx_status sg = mx_gpu_backend()->synchronize(MX_DEFAULT_STREAM);
+        if (st == MX_OK) st = sg;
+    }
     /* handles evaluated before but never detached (siblings, handles of DONE nodes) */
     if (st == MX_OK)
         for (int i = 0; i < n; i++)
@@ -226,12 +253,17 @@ mx_status mx_eval_run_task(mx_task *t) {
     pthread_mutex_lock(&eval_lock);
     /* nodes were marked SCHEDULED; run_tape only skips DONE ones */
     mx_status st = MX_OK;
+    g_used_gpu = false;
     for (size_t i = 0; i < t->n && st == MX_OK; i++) {
         mx_array *a = t->tape[i];
         mx_node  *n = a->node;
         if (!n) continue;
         if (atomic_load(&n->status) != MX_NODE_DONE) st = exec_node(n);
         if (st == MX_OK && !a->is_tracer) mx_array_detach(a);
+    }
+    if (g_used_gpu) {
+        mx_status sg = mx_gpu_backend()->synchronize(MX_DEFAULT_STREAM);
+        if (st == MX_OK) st = sg;
     }
     if (st != MX_OK) /* put whatever did not run back to pending so that eval can retry */
         for (size_t i = 0; i < t->n; i++) {
@@ -267,6 +299,14 @@ mx_status mx_array_wait(mx_array *a) {
 
 mx_status mx_array_ensure_host(mx_array *a) {
     if (a->node || !a->v.buf) MX_TRY(mx_array_wait(a));
-    /* the CUDA backend will migrate device-resident bytes here */
+    mx_buffer *b = a->v.buf;
+    if (b && !(b->valid & MX_LOC_HOST)) {
+        const mx_device_backend *gpu = mx_gpu_backend();
+        MX_CHECK(gpu != NULL, MX_ERR_INTERNAL, "[eval] device bytes without a device backend");
+        pthread_mutex_lock(&eval_lock); /* moves are serialised with evaluation */
+        mx_status st = (b->valid & MX_LOC_HOST) ? MX_OK : gpu->to_host(b);
+        pthread_mutex_unlock(&eval_lock);
+        MX_TRY(st);
+    }
     return MX_OK;
 }

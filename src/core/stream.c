@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../backend/backend.h"
 #include "core.h"
 #include "stream_impl.h"
 
@@ -18,7 +19,7 @@
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static mx_stream_state streams[MAX_STREAMS];
 static int             n_streams;
-static mx_device_type  default_device_type = MX_CPU;
+static int             default_device_type = -1; /* resolved on first use: GPU when present */
 static _Thread_local int tl_default[2] = {-1, -1}; /* per device type */
 
 static int register_stream(mx_device_type d) {
@@ -52,12 +53,29 @@ static int device_default_stream_index(mx_device_type d) {
     return i;
 }
 
-bool mx_device_is_available(mx_device d) { return d.type == MX_CPU && d.index == 0; }
+int mx_device_count(mx_device_type t) {
+    if (t == MX_CPU) return 1;
+    const mx_device_backend *gpu = mx_gpu_backend();
+    return gpu ? gpu->device_count() : 0;
+}
 
-int mx_device_count(mx_device_type t) { return t == MX_CPU ? 1 : 0; }
+bool mx_device_is_available(mx_device d) {
+    return d.index >= 0 && d.index < mx_device_count(d.type);
+}
+
+static mx_device_type default_type(void) {
+    if (default_device_type < 0) {
+        const char *env = getenv("MX_DEFAULT_DEVICE"); /* "cpu" forces the CPU (tests) */
+        mx_device g = {MX_GPU, 0};
+        default_device_type = (env && strcmp(env, "cpu") == 0) ? MX_CPU
+                              : mx_device_is_available(g)   ? MX_GPU
+                                                            : MX_CPU;
+    }
+    return (mx_device_type)default_device_type;
+}
 
 mx_device mx_default_device(void) {
-    mx_device d = {default_device_type, 0};
+    mx_device d = {default_type(), 0};
     return d;
 }
 
@@ -95,7 +113,7 @@ mx_status mx_new_stream(mx_device d, mx_stream *out) {
 }
 
 mx_stream mx_stream_resolve(mx_stream s) {
-    if (s.index == -1) return mx_default_stream(default_device_type);
+    if (s.index == -1) return mx_default_stream(default_type());
     if (s.index == -2) return mx_default_stream(s.device);
     return s;
 }
@@ -195,6 +213,7 @@ mx_status mx_synchronize(mx_stream s) {
     while (st->head) pthread_cond_wait(&st->cv, &st->mu);
     mx_status rc = take_error(st);
     pthread_mutex_unlock(&st->mu);
+    if (rc == MX_OK && st->device == MX_GPU) rc = mx_gpu_backend()->synchronize(s);
     return rc;
 }
 

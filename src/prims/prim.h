@@ -13,6 +13,8 @@ enum {
     MX_PF_VIEW        = 2, /* output shares its input's buffer (no copy) */
     MX_PF_NO_GRAD     = 4, /* not differentiable (integer or boolean results) */
     MX_PF_RANDOM      = 8, /* depends on a key input */
+    MX_PF_META        = 16, /* the kernel reads no element data (a pure view): it runs on any
+                               stream without moving bytes between host and device */
 };
 
 /* kinds of dtypes an elementwise op accepts (after the op's promotion) */

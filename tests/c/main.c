@@ -29,7 +29,8 @@ mx_array *t_i32(const int32_t *v, const int64_t *shape, int ndim) {
 
 int64_t t_read(mx_array *a, double *out, int64_t max) {
     if (!a) return -1;
-    mx_array *f = mx_scope_keep(mx_astype(a, MX_FLOAT64, MX_DEFAULT_STREAM)); /* ours, even in a scope */
+    /* through the CPU: float64 does not exist on the GPU; ours even inside a scope */
+    mx_array *f = mx_scope_keep(mx_astype(a, MX_FLOAT64, mx_stream_of_device(MX_CPU)));
     if (!f) return -1;
     int64_t n = mx_array_size(f);
     if (n > max) n = max;

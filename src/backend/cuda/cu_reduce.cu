@@ -1,0 +1,214 @@
+// src/backend/cuda/cu_reduce.cu: row reductions and row softmax on the GPU.
+// reduce_rows: a (rows, cols) row-contiguous input, one result per row. Each row is split over a
+// grid of blocks (chunks) when rows are few, with a second pass over the partial results; block
+// reduction by warp shuffles. float16/bfloat16/float32 accumulate in float, integers in 64 bits,
+// complex64 in complex. softmax_rows: one block per row, three passes (max, sum of exp, scale).
+#include <cuda_runtime.h>
+#include <float.h>
+
+#include "cu_api.h"
+#include "cu_scalar.cuh"
+#include "mx/dtype.h"
+
+namespace {
+
+enum { R_SUM = 0, R_PROD, R_MIN, R_MAX, R_AND, R_OR };
+
+template <class A> struct ops {
+    static __device__ A init(int kind) {
+        switch (kind) {
+        case R_PROD: return A(1);
+        case R_AND: return A(1);
+        case R_MIN:
+            if constexpr (std::is_floating_point<A>::value) return A(INFINITY);
+            else return std::is_signed<A>::value ? A(INT64_MAX) : A(UINT64_MAX);
+        case R_MAX:
+            if constexpr (std::is_floating_point<A>::value) return A(-INFINITY);
+            else return std::is_signed<A>::value ? A(INT64_MIN) : A(0);
+        default: return A(0);
+        }
+    }
+    static __device__ A combine(int kind, A a, A b) {
+        switch (kind) {
+        case R_SUM: return a + b;
+        case R_PROD: return a * b;
+        case R_MIN:
+            if constexpr (std::is_floating_point<A>::value)
+                return isnan(a) ? a : (isnan(b) ? b : (a < b ? a : b));
+            else return a < b ? a : b;
+        case R_MAX:
+            if constexpr (std::is_floating_point<A>::value)
+                return isnan(a) ? a : (isnan(b) ? b : (a > b ? a : b));
+            else return a > b ? a : b;
+        case R_AND: return A((a != A(0)) && (b != A(0)));
+        default: return A((a != A(0)) || (b != A(0)));
+        }
+    }
+};
+template <> struct ops<c64> {
+    static __device__ c64 init(int kind) { return kind == R_PROD ? c64(1) : c64(0); }
+    static __device__ c64 combine(int kind, c64 a, c64 b) { return kind == R_PROD ? a * b : a + b; }
+};
+
+template <class A> __device__ A shfl_down(A v, int d) {
+    if constexpr (std::is_same<A, c64>::value)
+        return c64(__shfl_down_sync(0xffffffffu, v.re, d), __shfl_down_sync(0xffffffffu, v.im, d));
+    else return __shfl_down_sync(0xffffffffu, v, d);
+}
+
+template <class A> __device__ A block_reduce(int kind, A v) {
+    /* raw storage: a __shared__ array of a type with constructors cannot be declared directly */
+    __shared__ typename std::aligned_storage<sizeof(A), alignof(A)>::type warp_raw[32];
+    A *warp_vals = reinterpret_cast<A *>(warp_raw);
+    for (int d = 16; d > 0; d /= 2) v = ops<A>::combine(kind, v, shfl_down(v, d));
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    if (lane == 0) warp_vals[w] = v;
+    __syncthreads();
+    int nw = (blockDim.x + 31) / 32;
+    v = threadIdx.x < nw ? warp_vals[threadIdx.x] : ops<A>::init(kind);
+    if (w == 0)
+        for (int d = 16; d > 0; d /= 2) v = ops<A>::combine(kind, v, shfl_down(v, d));
+    return v;
+}
+
+// pass 1: grid (chunks, rows); each block folds its chunk of its row into partial[row][chunk]
+template <class S, class A>
+__global__ void reduce_pass(A *partial, const S *in, int64_t cols, int64_t chunk, int kind) {
+    int64_t row = blockIdx.y, c0 = (int64_t)blockIdx.x * chunk;
+    int64_t c1 = c0 + chunk < cols ? c0 + chunk : cols;
+    const S *r = in + row * cols;
+    A acc = ops<A>::init(kind);
+    for (int64_t c = c0 + threadIdx.x; c < c1; c += blockDim.x)
+        acc = ops<A>::combine(kind, acc, A(mx_ld(r[c])));
+    acc = block_reduce(kind, acc);
+    if (threadIdx.x == 0) partial[row * gridDim.x + blockIdx.x] = acc;
+}
+
+// pass 2: one block per row over its partial results, then store (with the mean division)
+template <class A, class S>
+__global__ void reduce_final(S *out, const A *partial, int64_t nchunks, int kind, int mean,
+                             int64_t cols) {
+    int64_t row = blockIdx.x;
+    A acc = ops<A>::init(kind);
+    for (int64_t c = threadIdx.x; c < nchunks; c += blockDim.x)
+        acc = ops<A>::combine(kind, acc, partial[row * nchunks + c]);
+    acc = block_reduce(kind, acc);
+    if (threadIdx.x == 0) {
+        if (mean) {
+            if constexpr (std::is_same<A, c64>::value) acc = acc / (float)cols;
+            else acc = acc / (A)cols;
+        }
+        out[row] = mx_st<S>(acc);
+    }
+}
+
+template <class S> struct acc_of {
+    using type = typename std::conditional<
+        std::is_same<S, c64>::value, c64,
+        typename std::conditional<std::is_same<S, f16s>::value || std::is_same<S, bf16s>::value ||
+                                      std::is_same<S, float>::value,
+                                  float,
+                                  typename std::conditional<std::is_same<S, double>::value, double,
+                                                            typename std::conditional<std::is_unsigned<S>::value || std::is_same<S, bool>::value, uint64_t, int64_t>::type>::type>::type>::type;
+};
+
+template <class S>
+int reduce_rows(int kind, int mean, void *out, const void *in, int64_t rows, int64_t cols,
+                cudaStream_t s) {
+    using A = typename acc_of<S>::type;
+    if (rows == 0) return 0;
+    int threads = 256;
+    int64_t chunk = cols;
+    int64_t nchunks = 1;
+    if (rows < 256 && cols > 8192) { /* few long rows: spread each over many blocks */
+        nchunks = (cols + 65535) / 65536;
+        int64_t want = 1024 / rows;
+        if (nchunks < want) nchunks = want;
+        if (nchunks > cols / 1024 + 1) nchunks = cols / 1024 + 1;
+        chunk = (cols + nchunks - 1) / nchunks;
+        nchunks = (cols + chunk - 1) / chunk;
+    }
+    if (cols == 0) {
+        chunk = 1;
+        nchunks = 1;
+    }
+    A *partial = nullptr;
+    cudaError_t e = cudaMallocAsync((void **)&partial, sizeof(A) * (size_t)(rows * nchunks), s);
+    if (e != cudaSuccess) return (int)e;
+    for (int64_t r0 = 0; r0 < rows; r0 += 65535) {
+        int64_t rn = rows - r0 < 65535 ? rows - r0 : 65535;
+        dim3 grid((unsigned)nchunks, (unsigned)rn);
+        reduce_pass<S, A><<<grid, threads, 0, s>>>(partial + r0 * nchunks,
+                                                    (const S *)in + r0 * cols, cols, chunk, kind);
+    }
+    for (int64_t r0 = 0; r0 < rows; r0 += 1 << 30) {
+        int64_t rn = rows - r0 < (1 << 30) ? rows - r0 : (1 << 30);
+        reduce_final<A, S><<<(unsigned)rn, threads, 0, s>>>((S *)out + r0, partial + r0 * nchunks,
+                                                              nchunks, kind, mean, cols);
+    }
+    e = cudaGetLastError();
+    cudaFreeAsync(partial, s);
+    return (int)e;
+}
+
+template <class S> __global__ void softmax_kernel(S *out, const S *in, int64_t cols) {
+    const S *r = in + (int64_t)blockIdx.x * cols;
+    S *o = out + (int64_t)blockIdx.x * cols;
+    float m = -INFINITY;
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, (float)mx_ld(r[c]));
+    m = block_reduce(R_MAX, m);
+    __shared__ float bm, bs;
+    if (threadIdx.x == 0) bm = m;
+    __syncthreads();
+    m = bm;
+    float sum = 0;
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) sum += __expf((float)mx_ld(r[c]) - m);
+    sum = block_reduce(R_SUM, sum);
+    if (threadIdx.x == 0) bs = 1.0f / sum;
+    __syncthreads();
+    float inv = bs;
+    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x)
+        o[c] = mx_st<S>(__expf((float)mx_ld(r[c]) - m) * inv);
+}
+
+} // namespace
+
+extern "C" int mx_cu_reduce_rows(int kind, int mean, int dtype, void *out, const void *in,
+                                 int64_t rows, int64_t cols, void *stream) {
+    cudaStream_t s = (cudaStream_t)stream;
+    switch (dtype) {
+    case MX_BOOL: return reduce_rows<bool>(kind, mean, out, in, rows, cols, s);
+    case MX_UINT8: return reduce_rows<uint8_t>(kind, mean, out, in, rows, cols, s);
+    case MX_UINT16: return reduce_rows<uint16_t>(kind, mean, out, in, rows, cols, s);
+    case MX_UINT32: return reduce_rows<uint32_t>(kind, mean, out, in, rows, cols, s);
+    case MX_UINT64: return reduce_rows<uint64_t>(kind, mean, out, in, rows, cols, s);
+    case MX_INT8: return reduce_rows<int8_t>(kind, mean, out, in, rows, cols, s);
+    case MX_INT16: return reduce_rows<int16_t>(kind, mean, out, in, rows, cols, s);
+    case MX_INT32: return reduce_rows<int32_t>(kind, mean, out, in, rows, cols, s);
+    case MX_INT64: return reduce_rows<int64_t>(kind, mean, out, in, rows, cols, s);
+    case MX_FLOAT16: return reduce_rows<f16s>(kind, mean, out, in, rows, cols, s);
+    case MX_FLOAT32: return reduce_rows<float>(kind, mean, out, in, rows, cols, s);
+    case MX_BFLOAT16: return reduce_rows<bf16s>(kind, mean, out, in, rows, cols, s);
+    case MX_COMPLEX64:
+        if (kind > R_PROD) return (int)cudaErrorInvalidValue;
+        return reduce_rows<c64>(kind, mean, out, in, rows, cols, s);
+    default: return (int)cudaErrorInvalidValue;
+    }
+}
+
+extern "C" int mx_cu_softmax_rows(int dtype, void *out, const void *in, int64_t rows, int64_t cols,
+                                  void *stream) {
+    cudaStream_t s = (cudaStream_t)stream;
+    if (rows == 0 || cols == 0) return 0;
+    int threads = cols >= 1024 ? 1024 : (cols >= 256 ? 256 : 128);
+    for (int64_t r0 = 0; r0 < rows; r0 += 1 << 30) {
+        unsigned rn = (unsigned)(rows - r0 < (1 << 30) ? rows - r0 : (1 << 30));
+        switch (dtype) {
+        case MX_FLOAT32: softmax_kernel<float><<<rn, threads, 0, s>>>((float *)out + r0 * cols, (const float *)in + r0 * cols, cols); break;
+        case MX_FLOAT16: softmax_kernel<f16s><<<rn, threads, 0, s>>>((f16s *)out + r0 * cols, (const f16s *)in + r0 * cols, cols); break;
+        case MX_BFLOAT16: softmax_kernel<bf16s><<<rn, threads, 0, s>>>((bf16s *)out + r0 * cols, (const bf16s *)in + r0 * cols, cols); break;
+        default: return (int)cudaErrorInvalidValue;
+        }
+    }
+    return (int)cudaGetLastError();
+}

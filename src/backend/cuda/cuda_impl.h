@@ -1,0 +1,41 @@
+/* src/backend/cuda/cuda_impl.h: what the C files of the CUDA backend share: error checks with
+ * file:line, the stream, device allocation of outputs, and the iteration-space builder. */
+#ifndef MX_CUDA_IMPL_H
+#define MX_CUDA_IMPL_H
+
+#include <cuda_runtime_api.h>
+
+#include "../backend.h"
+#include "cu_api.h"
+
+/* A CUDA runtime failure as an MX_ERR_BACKEND error carrying the call, the reason and file:line.
+ * Nothing aborts: the error is returned to the caller. */
+mx_status mx_cuda_status(int err, const char *what, const char *file, int line);
+#define MX_CUDA_TRY(call)                                                                          \
+    do {                                                                                           \
+        int e_ = (int)(call);                                                                      \
+        if (e_ != 0) return mx_cuda_status(e_, #call, __FILE__, __LINE__);                         \
+    } while (0)
+
+cudaStream_t mx_cuda_stream(void);
+/* Device bytes of element [0, ..., 0] of v. */
+static inline void *mx_cuda_ptr(const mx_layout *v) {
+    return (char *)v->buf->dptr + v->offset * (int64_t)mx_dtype_size(v->m.dtype);
+}
+/* A fresh row-major device buffer for out (out->m set). */
+mx_status mx_cuda_alloc_out(mx_layout *out);
+/* Device memory for a buffer (nbytes), from the cache. */
+mx_status mx_cuda_malloc(size_t nbytes, void **p);
+void      mx_cuda_free(void *p, size_t nbytes);
+/* Iteration space over views (view 0 = output), collapsed; flat when every operand is dense. */
+void mx_cuda_nd(mx_cu_nd *nd, const mx_layout *const *views, int nops);
+/* Device copy of any layout into a fresh row-major buffer. */
+mx_status mx_cuda_copy_row_major(const mx_layout *in, mx_layout *out);
+/* MX_ERR_VALUE "[op] float64 is not supported on the GPU" when any view is float64. */
+mx_status mx_cuda_no_f64(const char *op, const mx_layout *v, int n);
+
+/* kernel families (cuda_kernels.c, cuda_gemm.c) */
+void mx_cuda_register_kernels(mx_kernel_fn *k);
+void mx_cuda_register_gemm(mx_kernel_fn *k);
+
+#endif
