@@ -50,6 +50,36 @@ mx_status mx_value_and_grad(mx_func f, void *ctx, mx_array *const *primals, int 
 mx_status mx_vmap(mx_func f, void *ctx, mx_array *const *inputs, int n_inputs, const int *in_axes,
                   const int *out_axes, mx_array **outputs, int *n_outputs, int max_outputs);
 
+/* ---- custom_function and checkpoint ----
+ * mx_custom_call(f, ...) computes f(inputs) and attaches the given rules to the result: when a
+ * transform meets it, the user's rule runs instead of differentiating (or vmapping) through f.
+ * A NULL rule means "through f as usual". Rules receive borrowed arrays and return new references;
+ * ctx stays alive while any graph uses it; `release(ctx)` is called once afterwards.
+ *   vjp:  (primals[n_primals], cotangents[n_outputs], outputs[n_outputs]) -> vjps[n_primals]
+ *   jvp:  (primals, tangents[n_primals] (NULL = zero)) -> jvps[n_outputs]
+ *   vmap: (inputs, axes[n_primals] (-1 = unmapped)) -> outputs[*n_out], out_axes[*n_out] */
+typedef struct mx_custom_rules {
+    mx_status (*vjp)(void *ctx, mx_array *const *primals, int n_primals, mx_array *const *cotangents,
+                     mx_array *const *outputs, int n_outputs, mx_array **vjps);
+    mx_status (*jvp)(void *ctx, mx_array *const *primals, int n_primals, mx_array *const *tangents,
+                     int n_outputs, mx_array **jvps);
+    mx_status (*vmap)(void *ctx, mx_array *const *inputs, const int *axes, int n_inputs,
+                      mx_array **outputs, int *out_axes, int *n_outputs, int max_outputs);
+    void *ctx;
+    void (*release)(void *ctx);
+} mx_custom_rules;
+
+mx_status mx_custom_call(mx_func f, void *f_ctx, const mx_custom_rules *rules,
+                         mx_array *const *inputs, int n_inputs, mx_array **outputs, int *n_outputs,
+                         int max_outputs);
+
+/* Gradient checkpointing: outputs of f(inputs); in a backward pass f is run again (its
+ * intermediates are not kept from the forward pass). ctx is released with `release` when no graph
+ * refers to it any more (may be NULL). */
+mx_status mx_checkpoint_call(mx_func f, void *ctx, void (*release)(void *ctx),
+                             mx_array *const *inputs, int n_inputs, mx_array **outputs,
+                             int *n_outputs, int max_outputs);
+
 /* MLX depends: outputs[i] are inputs[i] (same values, views), scheduled after `deps` ran. */
 mx_status mx_depends(mx_array *const *inputs, int n_inputs, mx_array *const *deps, int n_deps,
                      mx_array **outputs, mx_stream s);

@@ -47,6 +47,7 @@ static void node_free(mx_node *n) {
         for (int i = 0; i < n->n_in; i++) mx_array_release(n->in[i]);
     }
     for (int i = 0; i < n->n_out; i++) mx_buffer_release(n->out[i].buf);
+    if (n->params_free) n->params_free(n->params);
     atomic_fetch_sub(&live_nodes, 1);
     free(n);
 }

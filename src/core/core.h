@@ -52,6 +52,7 @@ struct mx_buffer {
     size_t     capacity;  /* bytes actually held (size class) */
     uint8_t    valid;     /* MX_LOC_* bits: where the bytes are current */
     uint8_t    external;  /* memory not from our allocator: never donated, never cached */
+    uint8_t    dptr_counted; /* device-born: its bytes are counted on the device side */
     void     (*release)(void *owner); /* external memory: called once at the end */
     void      *owner;
 };
@@ -64,6 +65,12 @@ static inline mx_buffer *mx_buffer_retain(mx_buffer *b) {
     return b;
 }
 void mx_buffer_release(mx_buffer *b);
+/* A buffer header with no host bytes, valid on the device (the backend sets dptr). */
+mx_buffer *mx_buffer_new_device(size_t nbytes);
+/* Give a device buffer host bytes (from the host cache) for a device-to-host move. */
+void *mx_buffer_host_alloc(mx_buffer *b);
+/* Adjust the active-memory counter (device allocations). */
+void mx_mem_note(long long delta);
 
 /* ---- metadata and views ---- */
 typedef struct mx_meta {
@@ -120,6 +127,7 @@ struct mx_node {
     void       *params;  /* plain data, zero padded, params_size bytes */
     uint32_t    params_size;
     uint8_t     keep_inputs; /* made while tracing: inputs survive evaluation */
+    void      (*params_free)(void *params); /* params that own something (custom rules) */
 };
 
 /* ---- handles ---- */

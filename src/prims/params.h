@@ -26,4 +26,11 @@ typedef struct mx_arange_params {
     double start, step;
 } mx_arange_params;
 
+/* CUSTOM: inputs are (primals..., outputs of f...); outputs are views of f's outputs. The box
+ * (transforms/custom.c) owns the user's rules; the node releases it (params_free). */
+typedef struct mx_custom_params {
+    void   *box;
+    int32_t n_primals;
+} mx_custom_params;
+
 #endif

@@ -150,6 +150,14 @@ static mx_status depends_kernel(const mx_node *n, const mx_layout *in, mx_layout
     return MX_OK;
 }
 
+/* custom: outputs are the f-output inputs that follow the primals */
+static mx_status custom_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
+    int np = MX_PARAMS(mx_custom_params, n)->n_primals;
+    for (int i = 0; i < n->n_out; i++)
+        mx_layout_share(&out[i], &in[np + i], in[np + i].strides, in[np + i].offset);
+    return MX_OK;
+}
+
 /* A row-contiguous view of in: in itself, or a fresh row-major copy. */
 static mx_status row_contiguous(const mx_layout *in, mx_layout *tmp, const mx_layout **res) {
     if (in->flags & MX_ROW_CONTIG) {
@@ -226,6 +234,7 @@ void mx_cpu_register_copy(mx_kernel_fn *k) {
     k[MX_PRIM_STOP_GRADIENT] = share_kernel;
     k[MX_PRIM_IDENTITY] = share_kernel;
     k[MX_PRIM_DEPENDS] = depends_kernel;
+    k[MX_PRIM_CUSTOM] = custom_kernel;
     k[MX_PRIM_RESHAPE] = reshape_kernel;
     k[MX_PRIM_AS_STRIDED] = as_strided_kernel;
     k[MX_PRIM_VIEW_DTYPE] = view_dtype_kernel;
