@@ -3,6 +3,7 @@
 #define MX_MX_H
 
 #include "mx/array.h"
+#include "mx/compile.h"
 #include "mx/device.h"
 #include "mx/dtype.h"
 #include "mx/io.h"

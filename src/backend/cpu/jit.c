@@ -1,0 +1,517 @@
+/* src/backend/cpu/jit.c: the CPU kernel of FUSED nodes (src/transforms/compile.h).
+ *
+ * For each (sub-tape, pattern of scalar inputs, compiler) pair it generates C source from the
+ * expression columns of unary.def / binary.def (stringised with the same X-macros the ordinary
+ * kernels expand), with two entry points:
+ *   mx_fz_c(p, begin, end)  every operand dense row-major (scalar inputs loaded once)
+ *   mx_fz_s(p, strides, n)  one strided run (inputs broadcast with stride 0)
+ * Every intermediate value is rounded to its dtype's storage type, exactly as the unfused kernels
+ * store it, so results match the unfused graph. The source includes scalar.h (found next to this
+ * file, or in $CMLX_JIT_INCLUDE) and is built with the system C compiler
+ * (`cc -std=c11 -O3 -march=native -fPIC -shared`) into <cache dir>/fz_<hash>.so, where <hash>
+ * covers the source, the compiler and the include directory; the object is dlopen'ed and kept
+ * for the life of the process. Runs go over the thread pool.
+ *
+ * Without a compiler (or when generation, the build or dlopen fails, or an op has no generated
+ * form) the sub-tape is interpreted with the ordinary CPU kernels: same results, silently.
+ */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../transforms/compile.h"
+#include "cpu_impl.h"
+
+typedef void (*fz_c_fn)(char *const *p, int64_t b, int64_t e);
+typedef void (*fz_s_fn)(char *const *p, const int64_t *s, int64_t n);
+
+/* ---- the .def columns and dtype names as strings ---- */
+typedef struct expr_cols {
+    const char *fx, *ix, *cx;
+} expr_cols;
+
+static const expr_cols exprs[MX_PRIM_COUNT] = {
+#define MX_PRIM(...)
+#define MX_UNARY(ID, name, rule, kinds, fx, ix, cx) [MX_PRIM_##ID] = {#fx, #ix, #cx},
+#define MX_BINARY(ID, name, rule, kinds, fx, ix, cx) [MX_PRIM_##ID] = {#fx, #ix, #cx},
+#include "../../prims/prims.def"
+#undef MX_PRIM
+#undef MX_UNARY
+#undef MX_BINARY
+};
+
+typedef struct dt_names {
+    const char *t, *ct, *cls, *ld, *st;
+} dt_names;
+
+#define DT_NAMES(DT, T, CT, CLS, LD, ST, RT, STR, unused) [MX_##DT] = {#T, #CT, #CLS, #LD, #ST},
+static const dt_names dts[MX_NUM_DTYPES] = {MX_CPU_DTYPES(DT_NAMES, 0)};
+#undef DT_NAMES
+
+/* ---- a growable string ---- */
+typedef struct sbuf {
+    char  *s;
+    size_t n, cap;
+    bool   bad;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    if (b->bad) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->n;
+        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            b->bad = true;
+            return;
+        }
+        if (b->s && (size_t)k < room) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + (size_t)k + 1) cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) {
+            b->bad = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+}
+
+/* ---- source generation ---- */
+static int value_dtype(const mx_fused_desc *d, int v) {
+    return v < d->n_in ? d->in_dtype[v] : d->ops[v - d->n_in].dtype;
+}
+
+static const char *pick(const expr_cols *e, const char *cls) {
+    return cls[0] == 'I' ? e->ix : (cls[0] == 'C' ? e->cx : e->fx);
+}
+
+/* The loop body: op results t<k>, inputs named by names[0..n_in). false: an op has no C form. */
+static bool gen_ops(sbuf *b, const mx_fused_desc *d, char (*names)[24]) {
+    for (int k = 0; k < d->n_ops; k++) {
+        const mx_fused_op *op = &d->ops[k];
+        int vid = d->n_in + k, ot = op->dtype, it = value_dtype(d, op->in[0]);
+        const mx_prim_info *pi = &mx_prims[op->prim];
+        if (op->prim == MX_PRIM_BROADCAST) {
+            memcpy(names[vid], names[op->in[0]], sizeof names[vid]);
+            continue;
+        }
+        snprintf(names[vid], sizeof names[vid], "t%d", k);
+        const char *a0 = names[op->in[0]];
+        if (op->prim == MX_PRIM_WHERE) {
+            sb_printf(b, "    %s t%d = %s ? %s : %s;\n", dts[ot].t, k, a0, names[op->in[1]],
+                      names[op->in[2]]);
+        } else if (op->prim == MX_PRIM_ASTYPE) {
+            sb_printf(b, "    %s t%d = %s((%s)%s(%s));\n", dts[ot].t, k, dts[ot].st, dts[ot].ct,
+                      dts[it].ld, a0);
+        } else if (op->prim == MX_PRIM_ERFINV || !(pi->flags & MX_PF_ELEMENTWISE) ||
+                   !(pi->kinds & mx_dtype_kindbit(it)) || !exprs[op->prim].fx) {
+            return false;
+        } else if (op->n_in == 1) {
+            sb_printf(b, "    %s t%d;\n    { %s x = %s(%s); (void)x; t%d = %s(%s); }\n", dts[ot].t,
+                      k, dts[it].ct, dts[it].ld, a0, k, dts[ot].st, pick(&exprs[op->prim], dts[it].cls));
+        } else {
+            sb_printf(b,
+                      "    %s t%d;\n    { %s a = %s(%s), b = %s(%s); (void)a; (void)b; t%d = %s(%s); }\n",
+                      dts[ot].t, k, dts[it].ct, dts[it].ld, a0, dts[it].ld, names[op->in[1]], k,
+                      dts[ot].st, pick(&exprs[op->prim], dts[it].cls));
+        }
+    }
+    return true;
+}
+
+static char *gen_source(const mx_fused_desc *d, uint64_t scalar_mask) {
+    sbuf b = {0};
+    char (*names)[24] = calloc((size_t)(d->n_in + d->n_ops), sizeof *names);
+    if (!names) return NULL;
+    int ov = d->outs[0], odt = value_dtype(d, ov);
+    bool ok = true;
+    sb_printf(&b, "/* generated by cmlx compile: one fused element-wise loop */\n"
+                  "#include \"scalar.h\"\n\n");
+    /* dense */
+    sb_printf(&b, "void mx_fz_c(char *const *p, int64_t b_, int64_t e_);\n"
+                  "void mx_fz_c(char *const *p, int64_t b_, int64_t e_) {\n");
+    for (int j = 0; j < d->n_in; j++) {
+        const char *t = dts[d->in_dtype[j]].t;
+        if (scalar_mask >> j & 1) {
+            sb_printf(&b, "  const %s s%d = *(const %s *)p[%d];\n", t, j, t, j);
+            snprintf(names[j], sizeof names[j], "s%d", j);
+        } else {
+            sb_printf(&b, "  const %s *restrict P%d = (const %s *)p[%d];\n", t, j, t, j);
+            snprintf(names[j], sizeof names[j], "v%d", j);
+        }
+    }
+    sb_printf(&b, "  %s *restrict O = (%s *)p[%d];\n  for (int64_t i = b_; i < e_; i++) {\n",
+              dts[odt].t, dts[odt].t, d->n_in);
+    for (int j = 0; j < d->n_in; j++)
+        if (!(scalar_mask >> j & 1))
+            sb_printf(&b, "    const %s v%d = P%d[i];\n", dts[d->in_dtype[j]].t, j, j);
+    ok = gen_ops(&b, d, names);
+    sb_printf(&b, "    O[i] = %s;\n  }\n}\n\n", names[ov]);
+    /* strided run */
+    sb_printf(&b, "void mx_fz_s(char *const *p, const int64_t *s, int64_t n);\n"
+                  "void mx_fz_s(char *const *p, const int64_t *s, int64_t n) {\n"
+                  "  for (int64_t i = 0; i < n; i++) {\n");
+    for (int j = 0; j < d->n_in; j++) {
+        const char *t = dts[d->in_dtype[j]].t;
+        sb_printf(&b, "    const %s v%d = ((const %s *)p[%d])[i * s[%d]];\n", t, j, t, j, j);
+        snprintf(names[j], sizeof names[j], "v%d", j);
+    }
+    ok = ok && gen_ops(&b, d, names);
+    sb_printf(&b, "    ((%s *)p[%d])[i * s[%d]] = %s;\n  }\n}\n", dts[odt].t, d->n_in, d->n_in,
+              names[ov]);
+    free(names);
+    if (!ok || b.bad) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* ---- building and loading ---- */
+static uint64_t fnv_str(uint64_t h, const char *s) {
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+static void include_dir(char *buf, size_t n) {
+    const char *e = getenv("CMLX_JIT_INCLUDE");
+    if (e && e[0]) snprintf(buf, n, "%s", e);
+    else {
+        snprintf(buf, n, "%s", __FILE__);
+        char *slash = strrchr(buf, '/');
+        if (slash) *slash = 0;
+        else snprintf(buf, n, ".");
+    }
+}
+
+static bool mkdir_p(const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return false;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) == 0 || errno == EEXIST;
+}
+
+static bool safe_path(const char *s) { return !strchr(s, '\'') && !strchr(s, '\n'); }
+
+/* Build (or find on disk) and load the kernel for src; NULL on any failure. */
+static void *build_and_load(const char *src, const char *cc, const char *inc) {
+    char dir[2048], so[2304], cfile[2304], tmp[2304];
+    mx_compile_jit_cache_dir(dir, sizeof dir);
+    uint64_t h = fnv_str(fnv_str(fnv_str(0xcbf29ce484222325ULL, src), cc), inc);
+    if (!safe_path(dir) || !safe_path(inc) || !mkdir_p(dir)) return NULL;
+    snprintf(so, sizeof so, "%s/fz_%016llx.so", dir, (unsigned long long)h);
+    if (access(so, R_OK) == 0) {
+        void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+        if (dl) return dl;
+    }
+    snprintf(cfile, sizeof cfile, "%s/fz_%016llx_%ld.c", dir, (unsigned long long)h, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s/fz_%016llx_%ld.so", dir, (unsigned long long)h, (long)getpid());
+    FILE *f = fopen(cfile, "w");
+    if (!f) return NULL;
+    bool wrote = fputs(src, f) >= 0;
+    if (fclose(f) != 0 || !wrote) {
+        unlink(cfile);
+        return NULL;
+    }
+    size_t cl = strlen(cc) + strlen(inc) + strlen(tmp) + strlen(cfile) + 256;
+    char *cmd = malloc(cl);
+    if (!cmd) {
+        unlink(cfile);
+        return NULL;
+    }
+    snprintf(cmd, cl,
+             "%s -std=c11 -O3 -march=native -fPIC -shared -I'%s' -o '%s' '%s' -lm >/dev/null 2>&1",
+             cc, inc, tmp, cfile);
+    int rc = system(cmd);
+    free(cmd);
+    unlink(cfile);
+    if (rc != 0 || rename(tmp, so) != 0) {
+        unlink(tmp);
+        return NULL;
+    }
+    mx_compile_count(MX_CC_JIT_BUILDS, 1);
+    return dlopen(so, RTLD_NOW | RTLD_LOCAL);
+}
+
+/* ---- the in-memory kernel cache: (desc, scalar mask, compiler) -> entry points ---- */
+typedef struct jit_entry {
+    const mx_fused_desc *d;
+    uint64_t             mask, cc_hash;
+    fz_c_fn              fc;
+    fz_s_fn              fs;
+    bool                 ok;
+    struct jit_entry    *next;
+} jit_entry;
+
+static pthread_mutex_t jit_mu = PTHREAD_MUTEX_INITIALIZER;
+static jit_entry      *jit_tab[512];
+
+static const jit_entry *jit_get(const mx_fused_desc *d, uint64_t mask) {
+    char cc[1024];
+    mx_compile_jit_compiler(cc, sizeof cc);
+    if (!cc[0]) return NULL;
+    uint64_t ch = fnv_str(0xcbf29ce484222325ULL, cc);
+    size_t slot = (size_t)(((uintptr_t)d >> 4) ^ mask ^ ch) & 511;
+    pthread_mutex_lock(&jit_mu);
+    jit_entry *e = jit_tab[slot];
+    while (e && !(e->d == d && e->mask == mask && e->cc_hash == ch)) e = e->next;
+    if (!e && (e = calloc(1, sizeof *e))) {
+        e->d = d;
+        e->mask = mask;
+        e->cc_hash = ch;
+        char inc[2048], probe[2100];
+        include_dir(inc, sizeof inc);
+        snprintf(probe, sizeof probe, "%s/scalar.h", inc);
+        char *src = access(probe, R_OK) == 0 ? gen_source(d, mask) : NULL;
+        void *dl = src ? build_and_load(src, cc, inc) : NULL;
+        free(src);
+        if (dl) {
+            e->fc = (fz_c_fn)(uintptr_t)dlsym(dl, "mx_fz_c");
+            e->fs = (fz_s_fn)(uintptr_t)dlsym(dl, "mx_fz_s");
+            e->ok = e->fc && e->fs;
+        }
+        if (!e->ok) mx_compile_count(MX_CC_JIT_FAILURES, 1);
+        e->next = jit_tab[slot];
+        jit_tab[slot] = e;
+    }
+    pthread_mutex_unlock(&jit_mu);
+    return e && e->ok ? e : NULL;
+}
+
+/* ---- running a generated kernel ---- */
+typedef struct run_ctx {
+    const jit_entry *k;
+    char          **base;
+    int             nops, nd;
+    size_t         *isz;
+    int64_t         shape[MX_MAX_DIMS];
+    int64_t        *strides; /* nops x MX_MAX_DIMS, elements */
+} run_ctx;
+
+static void run_dense(void *ctx, int64_t b, int64_t e) {
+    run_ctx *r = ctx;
+    r->k->fc(r->base, b, e);
+}
+
+static void run_strided(void *ctx, int64_t b, int64_t e) {
+    run_ctx *r = ctx;
+    char *pl[64], **p = r->nops <= 64 ? pl : malloc(sizeof(char *) * (size_t)r->nops);
+    int64_t sl[64], *s = r->nops <= 64 ? sl : malloc(sizeof(int64_t) * (size_t)r->nops);
+    if (!p || !s) { /* cannot happen for the sizes compile makes; never crash */
+        if (p != pl) free(p);
+        if (s != sl) free(s);
+        return;
+    }
+    int last = r->nd - 1;
+    for (int o = 0; o < r->nops; o++) s[o] = r->strides[o * MX_MAX_DIMS + last];
+    for (int64_t row = b; row < e; row++) {
+        int64_t rem = row;
+        for (int o = 0; o < r->nops; o++) p[o] = r->base[o];
+        for (int dd = last - 1; dd >= 0; dd--) {
+            int64_t i = rem % r->shape[dd];
+            rem /= r->shape[dd];
+            for (int o = 0; o < r->nops; o++)
+                p[o] += i * r->strides[o * MX_MAX_DIMS + dd] * (int64_t)r->isz[o];
+        }
+        r->k->fs(p, s, r->shape[last]);
+    }
+    if (p != pl) free(p);
+    if (s != sl) free(s);
+}
+
+/* in[j] viewed with the output's shape (broadcast strides); false when not broadcastable. */
+static bool broadcast_view(const mx_layout *x, const mx_meta *S, mx_layout *o) {
+    *o = *x;
+    o->m.ndim = S->ndim;
+    int k = x->m.ndim, off = S->ndim - k;
+    if (off < 0) return false;
+    for (int d = 0; d < S->ndim; d++) {
+        o->m.shape[d] = S->shape[d];
+        int id = d - off;
+        if (id < 0) o->strides[d] = 0;
+        else if (x->m.shape[id] == S->shape[d]) o->strides[d] = x->strides[id];
+        else if (x->m.shape[id] == 1) o->strides[d] = 0;
+        else return false;
+    }
+    mx_layout_update_flags(o);
+    o->flags &= ~(uint32_t)MX_DONATABLE;
+    return true;
+}
+
+static mx_status run_jit(const jit_entry *k, const mx_fused_desc *d, const mx_layout *in,
+                         const mx_layout *bv, uint64_t mask, bool dense, mx_layout *out) {
+    int nops = d->n_in + 1;
+    char **base = malloc(sizeof(char *) * (size_t)nops);
+    size_t *isz = malloc(sizeof(size_t) * (size_t)nops);
+    int64_t *st = malloc(sizeof(int64_t) * MX_MAX_DIMS * (size_t)nops);
+    mx_status rc = MX_OK;
+    if (!base || !isz || !st) rc = mx_fail(MX_ERR_NOMEM, "[fused] out of memory");
+    if (rc == MX_OK) rc = mx_layout_alloc(out);
+    int64_t N = mx_meta_size(&out->m);
+    if (rc == MX_OK && N > 0) {
+        run_ctx r = {k, base, nops, 0, isz, {0}, st};
+        for (int j = 0; j < d->n_in; j++) {
+            base[j] = (char *)mx_layout_ptr(&in[j]);
+            isz[j] = mx_dtype_size(in[j].m.dtype);
+        }
+        base[d->n_in] = (char *)mx_layout_ptr(out);
+        isz[d->n_in] = mx_dtype_size(out->m.dtype);
+        (void)mask;
+        if (dense) {
+            mx_parallel_for(N, 1 << 14, run_dense, &r);
+        } else { /* collapse dimensions that are contiguous for every operand */
+            const mx_meta *S = &out->m;
+            int nd = 0;
+            for (int dd = 0; dd < S->ndim; dd++) {
+                if (S->shape[dd] == 1) continue;
+                bool merge = nd > 0;
+                for (int o = 0; o < nops && merge; o++) {
+                    int64_t sp = o < d->n_in ? bv[o].strides[dd] : out->strides[dd];
+                    merge = st[o * MX_MAX_DIMS + nd - 1] == sp * S->shape[dd];
+                }
+                for (int o = 0; o < nops; o++) {
+                    int64_t sp = o < d->n_in ? bv[o].strides[dd] : out->strides[dd];
+                    if (!merge) st[o * MX_MAX_DIMS + nd] = sp;
+                    else st[o * MX_MAX_DIMS + nd - 1] = sp;
+                }
+                if (merge) r.shape[nd - 1] *= S->shape[dd];
+                else r.shape[nd++] = S->shape[dd];
+            }
+            if (nd == 0) {
+                r.shape[0] = 1;
+                for (int o = 0; o < nops; o++) st[o * MX_MAX_DIMS] = 0;
+                nd = 1;
+            }
+            r.nd = nd;
+            int64_t inner = r.shape[nd - 1], rows = N / inner;
+            int64_t grain = inner >= (1 << 14) ? 1 : (1 << 14) / inner;
+            mx_parallel_for(rows, grain, run_strided, &r);
+        }
+    }
+    free(base);
+    free(isz);
+    free(st);
+    return rc;
+}
+
+/* ---- the interpreter: the ordinary kernels, one op at a time ---- */
+static mx_status interpret(const mx_node *n, const mx_fused_desc *d, const mx_layout *bv,
+                           mx_layout *out) {
+    int nv = d->n_in + d->n_ops;
+    mx_layout *v = calloc((size_t)nv + 1, sizeof *v);
+    char *own = calloc((size_t)nv + 1, 1);
+    int *last = calloc((size_t)nv + 1, sizeof(int));
+    mx_status rc = MX_OK;
+    if (!v || !own || !last) rc = mx_fail(MX_ERR_NOMEM, "[fused] out of memory");
+    const mx_backend *be = mx_cpu_backend();
+    for (int j = 0; rc == MX_OK && j < d->n_in; j++) v[j] = bv[j];
+    for (int k = 0; rc == MX_OK && k < d->n_ops; k++)
+        for (int j = 0; j < d->ops[k].n_in; j++) last[d->ops[k].in[j]] = k;
+    for (int k = 0; rc == MX_OK && k < d->n_ops; k++) {
+        const mx_fused_op *op = &d->ops[k];
+        int vid = d->n_in + k;
+        if (op->prim == MX_PRIM_BROADCAST) {
+            v[vid] = v[op->in[0]];
+            continue;
+        }
+        mx_layout ins[3];
+        for (int j = 0; j < op->n_in; j++) {
+            ins[j] = v[op->in[j]];
+            ins[j].flags &= ~(uint32_t)MX_DONATABLE;
+        }
+        mx_layout o = {0};
+        mx_meta_set(&o.m, (mx_dtype)op->dtype, out->m.shape, out->m.ndim);
+        mx_node fake;
+        memset(&fake, 0, sizeof fake);
+        fake.prim = op->prim;
+        fake.n_in = op->n_in;
+        fake.n_out = 1;
+        fake.stream = n->stream;
+        fake.out = &o;
+        mx_kernel_fn kern = be->kernels[op->prim];
+        if (!kern) rc = mx_fail(MX_ERR_UNSUPPORTED, "[%s] has no cpu kernel", mx_prims[op->prim].name);
+        else rc = kern(&fake, ins, &o);
+        if (rc != MX_OK) {
+            mx_buffer_release(o.buf);
+            break;
+        }
+        v[vid] = o;
+        own[vid] = 1;
+        /* intermediates die after their last reader */
+        for (int j = 0; j < op->n_in; j++) {
+            int u = op->in[j];
+            if (own[u] && last[u] == k && u != d->outs[0]) {
+                mx_buffer_release(v[u].buf);
+                own[u] = 0;
+            }
+        }
+    }
+    if (rc == MX_OK) {
+        int ov = d->outs[0];
+        if (own[ov]) {
+            *out = v[ov];
+            own[ov] = 0;
+        } else {
+            mx_layout_share(out, &v[ov], v[ov].strides, v[ov].offset);
+        }
+    }
+    for (int i = 0; own && i < nv; i++)
+        if (own[i]) mx_buffer_release(v[i].buf);
+    free(v);
+    free(own);
+    free(last);
+    return rc;
+}
+
+static mx_status fused_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
+    const mx_fused_desc *d = mx_fused_of(n);
+    MX_CHECK(d && d->n_out == 1 && n->n_out == 1 && n->n_in == d->n_in, MX_ERR_INTERNAL,
+             "[fused] malformed fused node");
+    mx_layout bl[8], *bv = d->n_in <= 8 ? bl : malloc(sizeof *bv * (size_t)d->n_in);
+    MX_CHECK(bv != NULL, MX_ERR_NOMEM, "[fused] out of memory");
+    mx_status rc = MX_OK;
+    int64_t N = mx_meta_size(&out[0].m);
+    uint64_t mask = 0;
+    bool dense = true;
+    for (int j = 0; j < d->n_in && rc == MX_OK; j++) {
+        if (in[j].m.dtype != d->in_dtype[j] || !broadcast_view(&in[j], &out[0].m, &bv[j])) {
+            rc = mx_fail(MX_ERR_INTERNAL, "[fused] input %d does not match the fused graph", j);
+            break;
+        }
+        int64_t sz = mx_meta_size(&in[j].m);
+        if (sz == 1 && j < 64) mask |= (uint64_t)1 << j;
+        else if (!(sz == N && (in[j].flags & MX_ROW_CONTIG))) dense = false;
+    }
+    const jit_entry *k = NULL;
+    if (rc == MX_OK && d->n_in <= 64) k = jit_get(d, dense ? mask : 0);
+    if (rc == MX_OK && k) {
+        mx_compile_count(MX_CC_JIT_RUNS, 1);
+        rc = run_jit(k, d, in, bv, mask, dense, &out[0]);
+    } else if (rc == MX_OK) {
+        mx_compile_count(MX_CC_INTERP_RUNS, 1);
+        rc = interpret(n, d, bv, &out[0]);
+    }
+    if (bv != bl) free(bv);
+    return rc;
+}
+
+void mx_cpu_register_jit(mx_kernel_fn *k) { k[MX_PRIM_FUSED] = fused_kernel; }
