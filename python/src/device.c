@@ -1,7 +1,14 @@
 /* python/src/device.c: devices, streams and memory (MLX's device.cpp, stream.cpp, memory.cpp):
  * DeviceType (mx.cpu, mx.gpu), Device, Stream, StreamContext (mx.stream), the default
  * device/stream functions, synchronize, device_info, and the memory counters and limits.
- * Also the stream= converter every op uses. */
+ * Also the stream= converter every op uses.
+ *
+ * ThreadLocalStream (new_thread_local_stream(device)) is a thin object that names a device and
+ * resolves, at each use, to the calling thread's default stream of that device
+ * (mx_default_stream), so every thread that uses it runs on its own current stream.
+ * clear_streams() waits for this thread's default streams and resets its default stream to the
+ * one it had at import; cmlx's stream registry is fixed, so streams are never freed, and the
+ * random state is not tied to streams, so it is left alone. */
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -28,7 +35,8 @@ typedef struct {
 } ctx_obj;
 
 PyTypeObject *mxpy_devicetype_type, *mxpy_device_type, *mxpy_stream_type;
-static PyTypeObject *ctx_type;
+static PyTypeObject *ctx_type, *tls_type;
+static mx_stream initial_stream[2]; /* the default streams at import (for clear_streams) */
 static PyObject *devtypes[2];
 
 static const char *type_name(mx_device_type t) { return t == MX_GPU ? "gpu" : "cpu"; }
@@ -193,7 +201,67 @@ static PyType_Slot stream_slots[] = {
 static PyType_Spec stream_spec = {"mlx.core.Stream", sizeof(stream_obj), 0, Py_TPFLAGS_DEFAULT,
                                   stream_slots};
 
+/* ---- ThreadLocalStream ---- */
+typedef struct {
+    PyObject_HEAD
+    mx_device_type t;
+} tls_obj;
+
+static PyObject *tls_object(mx_device_type t) {
+    tls_obj *o = PyObject_New(tls_obj, tls_type);
+    if (o) o->t = t;
+    return (PyObject *)o;
+}
+static PyObject *tls_new(PyTypeObject *tp, PyObject *args, PyObject *kw) {
+    (void)tp;
+    PyObject *a[1];
+    mx_device d;
+    if (mxpy_parse("ThreadLocalStream", args, kw, "device", a) < 0 || to_device(a[0], &d) < 0)
+        return NULL;
+    return tls_object(d.type);
+}
+static PyObject *tls_repr(PyObject *self) {
+    return PyUnicode_FromFormat("ThreadLocalStream(Device(%s, 0))", type_name(((tls_obj *)self)->t));
+}
+static PyObject *tls_richcompare(PyObject *a, PyObject *b, int op) {
+    if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(a, tls_type) ||
+        !PyObject_TypeCheck(b, tls_type))
+        Py_RETURN_NOTIMPLEMENTED;
+    bool eq = ((tls_obj *)a)->t == ((tls_obj *)b)->t;
+    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+static Py_hash_t tls_hash(PyObject *self) { return 0x746c + ((tls_obj *)self)->t; }
+static PyObject *tls_device(PyObject *self, void *c) {
+    (void)c;
+    mx_device d = {((tls_obj *)self)->t, 0};
+    return mxpy_device_object(d);
+}
+static PyObject *tls_stream(PyObject *self, void *c);
+static PyGetSetDef tls_getset[] = {
+    {"device", tls_device, NULL, "The device the stream runs on.", NULL},
+    {"stream", tls_stream, NULL, "The Stream it resolves to on the calling thread.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+static PyType_Slot tls_slots[] = {
+    {Py_tp_new, tls_new},   {Py_tp_repr, tls_repr},     {Py_tp_richcompare, tls_richcompare},
+    {Py_tp_hash, tls_hash}, {Py_tp_getset, tls_getset},
+    {Py_tp_doc, "ThreadLocalStream(device)\n\nA stream resolved per thread: wherever a stream "
+                "is accepted it stands for the calling thread's default stream of its device."},
+    {0, NULL},
+};
+static PyType_Spec tls_spec = {"mlx.core.ThreadLocalStream", sizeof(tls_obj), 0,
+                               Py_TPFLAGS_DEFAULT, tls_slots};
+
 int mxpy_stream(PyObject *o, mx_stream *out) {
+    if (!MXPY_ABSENT(o) && PyObject_TypeCheck(o, tls_type)) {
+        mx_device_type t = ((tls_obj *)o)->t;
+        if (!mx_device_is_available((mx_device){t, 0})) {
+            PyErr_Format(PyExc_ValueError, "[stream] the %s device is not available", type_name(t));
+            return -1;
+        }
+        *out = mx_default_stream(t);
+        return 0;
+    }
     if (MXPY_ABSENT(o)) {
         *out = MX_DEFAULT_STREAM;
         return 0;
@@ -215,6 +283,13 @@ int mxpy_stream(PyObject *o, mx_stream *out) {
     }
     *out = mx_stream_of_device((mx_device_type)t);
     return 0;
+}
+
+static PyObject *tls_stream(PyObject *self, void *c) {
+    (void)c;
+    mx_stream s;
+    if (mxpy_stream(self, &s) < 0) return NULL;
+    return stream_object(s);
 }
 
 /* ---- StreamContext ---- */
@@ -327,12 +402,13 @@ FN(default_stream) {
 FN(set_default_stream) {
     PyObject *a[1];
     (void)m;
+    mx_stream s;
     if (mxpy_parse("set_default_stream", args, kw, "stream", a) < 0) return NULL;
-    if (!PyObject_TypeCheck(a[0], mxpy_stream_type)) {
+    if (!PyObject_TypeCheck(a[0], mxpy_stream_type) && !PyObject_TypeCheck(a[0], tls_type)) {
         PyErr_SetString(PyExc_TypeError, "set_default_stream() expects a Stream");
         return NULL;
     }
-    if (mxpy_check(mx_set_default_stream(((stream_obj *)a[0])->s)) < 0) return NULL;
+    if (mxpy_stream(a[0], &s) < 0 || mxpy_check(mx_set_default_stream(s)) < 0) return NULL;
     Py_RETURN_NONE;
 }
 FN(new_stream) {
@@ -344,6 +420,35 @@ FN(new_stream) {
         mxpy_check(mx_new_stream(d, &s)) < 0)
         return NULL;
     return stream_object(s);
+}
+FN(new_thread_local_stream) {
+    PyObject *a[1];
+    mx_device d;
+    (void)m;
+    if (mxpy_parse("new_thread_local_stream", args, kw, "device", a) < 0 || to_device(a[0], &d) < 0)
+        return NULL;
+    if (!mx_device_is_available(d)) {
+        PyErr_Format(PyExc_ValueError, "[new_thread_local_stream] the %s device is not available",
+                     type_name(d.type));
+        return NULL;
+    }
+    return tls_object(d.type);
+}
+FN(clear_streams) {
+    PyObject *a[1];
+    mx_status st = MX_OK;
+    (void)m;
+    if (mxpy_parse("clear_streams", args, kw, "", a) < 0) return NULL;
+    for (int t = 0; t < 2; t++) {
+        if (!mx_device_is_available((mx_device){(mx_device_type)t, 0})) continue;
+        mx_stream cur = mx_default_stream((mx_device_type)t);
+        Py_BEGIN_ALLOW_THREADS st = mx_synchronize(cur);
+        Py_END_ALLOW_THREADS if (mxpy_check(st) < 0) return NULL;
+        if (initial_stream[t].index >= 0 &&
+            mxpy_check(mx_set_default_stream(initial_stream[t])) < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
 }
 FN(stream) {
     (void)m;
@@ -375,6 +480,12 @@ static PyMethodDef device_funcs[] = {
     {"new_thread_unsafe_stream", (PyCFunction)(void (*)(void))py_new_stream, METH_VARARGS | METH_KEYWORDS,
      "new_thread_unsafe_stream(device) -> Stream\n\nA new stream usable from any thread (cmlx "
      "streams all are)."},
+    DEF(new_thread_local_stream,
+        "new_thread_local_stream(device) -> ThreadLocalStream\n\nA stream that resolves, on "
+        "each thread that uses it, to that thread's default stream of the device."),
+    DEF(clear_streams,
+        "clear_streams()\n\nWait for this thread's default streams and reset its default "
+        "stream to the initial one (cmlx never frees registered streams)."),
     DEF(stream, "stream(s) -> StreamContext\n\nContext manager for the default device and stream."),
     DEF(synchronize, "synchronize(stream=None)\n\nWait for the stream's work to finish."),
     {NULL, NULL, 0, NULL},
@@ -385,10 +496,18 @@ int mxpy_init_device(PyObject *m) {
     mxpy_device_type = (PyTypeObject *)PyType_FromSpec(&device_spec);
     mxpy_stream_type = (PyTypeObject *)PyType_FromSpec(&stream_spec);
     ctx_type = (PyTypeObject *)PyType_FromSpec(&ctx_spec);
-    if (!mxpy_devicetype_type || !mxpy_device_type || !mxpy_stream_type || !ctx_type) return -1;
-    PyTypeObject *types[] = {mxpy_devicetype_type, mxpy_device_type, mxpy_stream_type, ctx_type};
-    const char *names[] = {"DeviceType", "Device", "Stream", "StreamContext"};
-    for (int i = 0; i < 4; i++) {
+    tls_type = (PyTypeObject *)PyType_FromSpec(&tls_spec);
+    if (!mxpy_devicetype_type || !mxpy_device_type || !mxpy_stream_type || !ctx_type || !tls_type)
+        return -1;
+    for (int t = 0; t < 2; t++) {
+        initial_stream[t].index = -1;
+        if (mx_device_is_available((mx_device){(mx_device_type)t, 0}))
+            initial_stream[t] = mx_default_stream((mx_device_type)t);
+    }
+    PyTypeObject *types[] = {mxpy_devicetype_type, mxpy_device_type, mxpy_stream_type, ctx_type,
+                             tls_type};
+    const char *names[] = {"DeviceType", "Device", "Stream", "StreamContext", "ThreadLocalStream"};
+    for (int i = 0; i < 5; i++) {
         Py_INCREF(types[i]);
         if (mxpy_add(m, names[i], (PyObject *)types[i]) < 0) return -1;
     }

@@ -10,6 +10,8 @@ static struct PyModuleDef core_module = {
     NULL, NULL, NULL, NULL,
 };
 
+int mxpy_init_io(PyObject *m); /* io_bind.c (declaration to move into mxpy.h) */
+int mxpy_init_compile(PyObject *m); /* compile_bind.c */
 PyMODINIT_FUNC PyInit__core(void);
 PyMODINIT_FUNC PyInit__core(void) {
     PyObject *m = PyModule_Create(&core_module);
@@ -19,7 +21,8 @@ PyMODINIT_FUNC PyInit__core(void) {
         mxpy_init_array,      mxpy_init_indexing,  mxpy_init_print,
         mxpy_init_ops,        mxpy_init_ops_shape, mxpy_init_ops_reduce,
         mxpy_init_transforms, mxpy_init_memory,    mxpy_init_random,
-        mxpy_init_array_methods,
+        mxpy_init_io,         mxpy_init_array_methods,
+        mxpy_init_compile,
     };
     for (size_t i = 0; i < sizeof inits / sizeof inits[0]; i++) {
         if (inits[i](m) < 0) {

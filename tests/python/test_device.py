@@ -46,6 +46,49 @@ def test_streams():
         mx.add(1, 2, stream="cpu")
 
 
+def test_thread_local_stream():
+    t = mx.new_thread_local_stream(mx.cpu)
+    assert isinstance(t, mx.ThreadLocalStream)
+    assert t.device == mx.cpu and repr(t) == "ThreadLocalStream(Device(cpu, 0))"
+    assert t == mx.ThreadLocalStream(mx.cpu) and t == mx.new_thread_local_stream(mx.Device(mx.cpu))
+    # resolved at use: the calling thread's default stream of the device
+    assert t.stream == mx.default_stream(mx.cpu)
+    assert mx.add(mx.array([1, 2]), 1, stream=t).tolist() == [2, 3]
+    n = mx.new_stream(mx.cpu)
+    seen = {}
+
+    def work():
+        mx.set_default_stream(n)  # only this thread's default changes
+        seen["stream"] = t.stream
+        seen["value"] = mx.multiply(mx.arange(3), 2, stream=t).tolist()
+
+    th = threading.Thread(target=work)
+    th.start()
+    th.join()
+    assert seen["stream"] == n and seen["value"] == [0, 2, 4]
+    assert t.stream == mx.default_stream(mx.cpu) != n
+    with mx.stream(t):
+        assert (mx.arange(2) + 1).tolist() == [1, 2]
+    if not mx.is_available(mx.gpu):
+        with pytest.raises(ValueError):
+            mx.new_thread_local_stream(mx.gpu)
+    with pytest.raises(TypeError):
+        mx.new_thread_local_stream("cpu")
+
+
+def test_clear_streams():
+    s = mx.default_stream(mx.cpu)
+    n = mx.new_stream(mx.cpu)
+    mx.set_default_stream(n)
+    x = mx.arange(4) * 2
+    mx.async_eval(x)
+    mx.clear_streams()
+    assert mx.default_stream(mx.cpu) == s
+    assert x.tolist() == [0, 2, 4, 6]
+    mx.clear_streams()  # idempotent
+    assert mx.default_stream(mx.cpu) == s
+
+
 def test_eval_trees():
     a, b, c = mx.arange(3) * 2, mx.ones((2,)) + 1, mx.zeros((1,)) - 1
     mx.eval(a, [b, {"k": c, "s": "ignored"}], None, 3)
