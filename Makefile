@@ -11,7 +11,7 @@ debug:          ## debug build in build-debug
 	cmake --build build-debug -j$(JOBS)
 
 asan:           ## AddressSanitizer + UBSan build of the C suite, and run it
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMLX_SANITIZE=ON -DCMLX_PYTHON=OFF >/dev/null
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMLX_SANITIZE=ON -DCMLX_PYTHON=OFF -DCMLX_CUDA=OFF >/dev/null
 	cmake --build build-asan -j$(JOBS)
 	build-asan/cmlx_tests
 
