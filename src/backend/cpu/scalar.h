@@ -14,8 +14,27 @@
 #include <tgmath.h>
 
 #include "../../core/half.h"
+#include "vmath.h"
 
 double mx_erfinv_scalar(double x);
+
+/* ---- float32 through vmath.h ----
+ * The transcendental functions below take the branch-free, vectorisable float versions of
+ * vmath.h for float (float32, and float16/bfloat16 which compute in float) and libm for double. */
+#define MX_VM_PICK(x, vf, df) _Generic((x), float: vf, default: df)(x)
+#define MX_SEXP(x) MX_VM_PICK(x, mx_vexpf, exp)
+#define MX_SEXPM1(x) MX_VM_PICK(x, mx_vexpm1f, expm1)
+#define MX_SLOG(x) MX_VM_PICK(x, mx_vlogf, log)
+#define MX_SLOG2(x) MX_VM_PICK(x, mx_vlog2f, log2)
+#define MX_SLOG10(x) MX_VM_PICK(x, mx_vlog10f, log10)
+#define MX_SLOG1P(x) MX_VM_PICK(x, mx_vlog1pf, log1p)
+#define MX_SSIN(x) MX_VM_PICK(x, mx_vsinf, sin)
+#define MX_SCOS(x) MX_VM_PICK(x, mx_vcosf, cos)
+#define MX_STANH(x) MX_VM_PICK(x, mx_vtanhf, tanh)
+
+static inline double mx_sigmoid_d(double x) {
+    return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x));
+}
 
 /* ---- unary ---- */
 #define MX_SIABS(x) ((x) < 0 ? -(x) : (x))
@@ -26,7 +45,7 @@ double mx_erfinv_scalar(double x);
 #define MX_SERFINV(x) mx_erfinv_scalar((double)(x))
 #define MX_SCLOG2(x) (clog(x) / 0.69314718055994530942f)
 #define MX_SCLOG10(x) (clog(x) / 2.30258509299404568402f)
-#define MX_SSIGMOID(x) ((x) >= 0 ? 1 / (1 + exp(-(x))) : exp(x) / (1 + exp(x)))
+#define MX_SSIGMOID(x) _Generic((x), float: mx_vsigmoidf, default: mx_sigmoid_d)(x)
 #define MX_SCISNAN(x) (isnan(crealf(x)) || isnan(cimagf(x)))
 #define MX_SCISINF(x) (isinf(crealf(x)) || isinf(cimagf(x)))
 #define MX_SCISFINITE(x) (isfinite(crealf(x)) && isfinite(cimagf(x)))
