@@ -53,8 +53,9 @@ mx_status mx_vmap(mx_func f, void *ctx, mx_array *const *inputs, int n_inputs, c
 /* ---- custom_function and checkpoint ----
  * mx_custom_call(f, ...) computes f(inputs) and attaches the given rules to the result: when a
  * transform meets it, the user's rule runs instead of differentiating (or vmapping) through f.
- * A NULL rule means "through f as usual". Rules receive borrowed arrays and return new references;
- * ctx stays alive while any graph uses it; `release(ctx)` is called once afterwards.
+ * A NULL rule means "through f as usual". Rules receive borrowed arrays and return new references.
+ * The call takes ownership of ctx: it stays alive while any graph uses it and `release(ctx)` is
+ * called exactly once afterwards -- or right away when the call fails or f returns no arrays.
  *   vjp:  (primals[n_primals], cotangents[n_outputs], outputs[n_outputs]) -> vjps[n_primals]
  *   jvp:  (primals, tangents[n_primals] (NULL = zero)) -> jvps[n_outputs]
  *   vmap: (inputs, axes[n_primals] (-1 = unmapped)) -> outputs[*n_out], out_axes[*n_out] */
@@ -74,8 +75,8 @@ mx_status mx_custom_call(mx_func f, void *f_ctx, const mx_custom_rules *rules,
                          int max_outputs);
 
 /* Gradient checkpointing: outputs of f(inputs); in a backward pass f is run again (its
- * intermediates are not kept from the forward pass). ctx is released with `release` when no graph
- * refers to it any more (may be NULL). */
+ * intermediates are not kept from the forward pass). ctx is released with `release` (may be NULL)
+ * once no graph refers to it, or at once on failure, as for mx_custom_call. */
 mx_status mx_checkpoint_call(mx_func f, void *ctx, void (*release)(void *ctx),
                              mx_array *const *inputs, int n_inputs, mx_array **outputs,
                              int *n_outputs, int max_outputs);

@@ -23,6 +23,7 @@ PyMODINIT_FUNC PyInit__core(void) {
         mxpy_init_transforms, mxpy_init_memory,    mxpy_init_random,
         mxpy_init_io,         mxpy_init_array_methods,
         mxpy_init_compile,
+        mxpy_init_custom,
     };
     for (size_t i = 0; i < sizeof inits / sizeof inits[0]; i++) {
         if (inits[i](m) < 0) {

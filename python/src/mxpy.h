@@ -148,8 +148,13 @@ int mxpy_init_ops_shape(PyObject *m);
 int mxpy_init_ops_reduce(PyObject *m);
 int mxpy_init_random(PyObject *m);
 int mxpy_init_transforms(PyObject *m);
+int mxpy_init_custom(PyObject *m); /* custom_bind.c: mx.custom_function */
 int mxpy_init_memory(PyObject *m);
 int mxpy_init_array_methods(PyObject *m); /* last: method forwards to the ops present */
+
+/* custom_bind.c: the body of mx.checkpoint(fun)(*args, **kw): fun runs as a checkpoint (its
+ * intermediates are recomputed in the backward pass). New reference or NULL. */
+PyObject *mxpy_checkpoint_call(PyObject *fun, PyObject *args, PyObject *kw);
 
 /* Add an object to the module (steals o; -1 on error). */
 int mxpy_add(PyObject *m, const char *name, PyObject *o);

@@ -1,6 +1,6 @@
 /* python/src/transforms_bind.c: MLX's function transforms in Python over the C API
  * (include/mx/transforms.h): eval, async_eval, grad, value_and_grad, vjp, jvp, vmap, depends and
- * checkpoint.
+ * checkpoint (whose body, over mx_checkpoint_call, is in custom_bind.c).
  *
  * A Python function is handed to the C transforms through one mx_func trampoline per kind: the
  * trampoline rebuilds the Python arguments from the C arrays it receives (pytrees, trees.c),
@@ -573,7 +573,7 @@ static PyObject *tf_call(PyObject *self, PyObject *args, PyObject *kw) {
     }
     switch (t->kind) {
     case K_VMAP: return vmap_call(t->fun, t->in_axes, t->out_axes, args, kw);
-    case K_CHECKPOINT: return PyObject_Call(t->fun, args, kw);
+    case K_CHECKPOINT: return mxpy_checkpoint_call(t->fun, args, kw);
     default: break;
     }
     grad_spec sp = {t->argnums, t->n_argnums, t->argnames};
@@ -854,8 +854,9 @@ static PyMethodDef transform_funcs[] = {
      "vmap(fun, in_axes=0, out_axes=0) -> Callable\n\nThe vectorized version of fun. in_axes "
      "and out_axes are ints, None (not mapped) or prefix trees of the arguments/outputs."},
     {"checkpoint", KWF(py_checkpoint),
-     "checkpoint(fun) -> Callable\n\nA function computing the same values and gradients as fun. "
-     "(cmlx keeps the intermediates; it does not recompute them in the backward pass.)"},
+     "checkpoint(fun) -> Callable\n\nA function computing the same values and gradients as fun, "
+     "but that does not keep fun's intermediates for the backward pass: fun is run again there "
+     "(trading compute for memory). Arguments may be trees; arrays among them are the inputs."},
     {"depends", KWF(py_depends),
      "depends(inputs, dependencies) -> array | list[array]\n\nThe inputs, unchanged, scheduled "
      "to be computed after the dependencies."},

@@ -42,7 +42,8 @@ static mx_status make_custom(mx_func f, void *f_ctx, custom_box *box, mx_array *
                      n_out, max_outputs);
     for (int i = 0; rc == MX_OK && i < n_out; i++)
         if (!outs[i]) rc = mx_fail(MX_ERR_VALUE, "[custom_function] output %d is NULL", i);
-    if (rc == MX_OK) {
+    if (rc == MX_OK && n_out == 0) *n_outputs = 0; /* nothing to attach rules to */
+    if (rc == MX_OK && n_out > 0) {
         for (int i = 0; i < n_inputs; i++) all[i] = inputs[i];
         for (int i = 0; i < n_out; i++) {
             all[n_inputs + i] = outs[i];
@@ -74,9 +75,12 @@ static mx_status make_custom(mx_func f, void *f_ctx, custom_box *box, mx_array *
 mx_status mx_custom_call(mx_func f, void *f_ctx, const mx_custom_rules *rules,
                          mx_array *const *inputs, int n_inputs, mx_array **outputs, int *n_outputs,
                          int max_outputs) {
-    MX_CHECK(f != NULL, MX_ERR_VALUE, "[custom_function] the function is NULL");
-    custom_box *box = calloc(1, sizeof *box);
-    MX_CHECK(box != NULL, MX_ERR_NOMEM, "[custom_function] out of memory");
+    custom_box *box = f ? calloc(1, sizeof *box) : NULL;
+    if (!box) { /* the rules' context is ours from the start: release it on every failure */
+        if (rules && rules->release) rules->release(rules->ctx);
+        return f ? mx_fail(MX_ERR_NOMEM, "[custom_function] out of memory")
+                 : mx_fail(MX_ERR_VALUE, "[custom_function] the function is NULL");
+    }
     atomic_init(&box->refs, 1);
     if (rules) box->rules = *rules;
     return make_custom(f, f_ctx, box, inputs, n_inputs, outputs, n_outputs, max_outputs);
@@ -85,9 +89,12 @@ mx_status mx_custom_call(mx_func f, void *f_ctx, const mx_custom_rules *rules,
 mx_status mx_checkpoint_call(mx_func f, void *ctx, void (*release)(void *ctx),
                              mx_array *const *inputs, int n_inputs, mx_array **outputs,
                              int *n_outputs, int max_outputs) {
-    MX_CHECK(f != NULL, MX_ERR_VALUE, "[checkpoint] the function is NULL");
-    custom_box *box = calloc(1, sizeof *box);
-    MX_CHECK(box != NULL, MX_ERR_NOMEM, "[checkpoint] out of memory");
+    custom_box *box = f ? calloc(1, sizeof *box) : NULL;
+    if (!box) {
+        if (release) release(ctx);
+        return f ? mx_fail(MX_ERR_NOMEM, "[checkpoint] out of memory")
+                 : mx_fail(MX_ERR_VALUE, "[checkpoint] the function is NULL");
+    }
     atomic_init(&box->refs, 1);
     box->f = f;
     box->f_ctx = ctx;
@@ -115,6 +122,9 @@ static mx_status custom_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bo
             if (wanted[np + i]) grads[np + i] = cot[i];
         return MX_OK;
     }
+    bool any = false;
+    for (int j = 0; j < np; j++) any |= wanted[j];
+    if (!any) return MX_OK; /* no primal needs a gradient: the rule is not called (as MLX) */
     mx_array **outs = calloc((size_t)no + 1, sizeof *outs), **res = calloc((size_t)np + 1, sizeof *res);
     MX_CHECK(outs && res, MX_ERR_NOMEM, "[vjp] out of memory");
     for (int i = 0; i < no; i++) outs[i] = mx_node_output(c, i);
