@@ -78,7 +78,31 @@ __global__ void reduce_pass(A *partial, const S *in, int64_t cols, int64_t chunk
     int64_t c1 = c0 + chunk < cols ? c0 + chunk : cols;
     const S *r = in + row * cols;
     A acc = ops<A>::init(kind);
-    for (int64_t c = c0 + threadIdx.x; c < c1; c += blockDim.x)
+    constexpr int N = sizeof(S) >= 16 ? 1 : (int)(16 / sizeof(S));
+    struct alignas(sizeof(S) * N) vec { S v[N]; };
+    int64_t c = c0;
+    if (N > 1 && (((uintptr_t)(r + c0)) & 15) == 0) { /* 16-byte loads over the aligned body */
+        int64_t nv = (c1 - c0) / N;
+        const vec *rv = reinterpret_cast<const vec *>(r + c0);
+        A acc2 = ops<A>::init(kind);
+        int64_t i = threadIdx.x;
+        for (; i + blockDim.x < nv; i += 2 * blockDim.x) { /* two loads in flight */
+            vec x = rv[i], y = rv[i + blockDim.x];
+#pragma unroll
+            for (int j = 0; j < N; j++) {
+                acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
+                acc2 = ops<A>::combine(kind, acc2, A(mx_ld(y.v[j])));
+            }
+        }
+        for (; i < nv; i += blockDim.x) {
+            vec x = rv[i];
+#pragma unroll
+            for (int j = 0; j < N; j++) acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
+        }
+        acc = ops<A>::combine(kind, acc, acc2);
+        c = c0 + nv * N;
+    }
+    for (c += threadIdx.x; c < c1; c += blockDim.x)
         acc = ops<A>::combine(kind, acc, A(mx_ld(r[c])));
     acc = block_reduce(kind, acc);
     if (threadIdx.x == 0) partial[row * gridDim.x + blockIdx.x] = acc;
@@ -126,6 +150,7 @@ int reduce_rows(int kind, int mean, void *out, const void *in, int64_t rows, int
         if (nchunks < want) nchunks = want;
         if (nchunks > cols / 1024 + 1) nchunks = cols / 1024 + 1;
         chunk = (cols + nchunks - 1) / nchunks;
+        chunk = (chunk + 1023) / 1024 * 1024; /* keeps every chunk start 16-byte aligned */
         nchunks = (cols + chunk - 1) / chunk;
     }
     if (cols == 0) {
