@@ -56,6 +56,17 @@ mx_device mx_stream_device(mx_stream s);
 /* Wait for all work scheduled on s (MX_DEFAULT_STREAM: the default stream) and report any error
  * a worker hit while running it (sticky errors are reported once). */
 mx_status mx_synchronize(mx_stream s);
+/* What the GPU backend reports about device `index` (MLX's device_info CUDA fields). */
+typedef struct mx_gpu_info {
+    char   name[256];
+    char   uuid[64];       /* "GPU-xxxxxxxx-xxxx-..." */
+    char   pci_bus_id[32]; /* "0000:00:06.0" */
+    int    compute_capability_major, compute_capability_minor;
+    size_t total_memory, free_memory;
+} mx_gpu_info;
+/* MX_ERR_VALUE when there is no such GPU. */
+mx_status mx_gpu_device_info(int index, mx_gpu_info *out);
+
 /* Number of registered streams (for the Python Stream repr and tests). */
 int mx_stream_count(void);
 

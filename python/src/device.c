@@ -9,6 +9,7 @@
  * clear_streams() waits for this thread's default streams and resets its default stream to the
  * one it had at import; cmlx's stream registry is fixed, so streams are never freed, and the
  * random state is not tied to streams, so it is left alone. */
+#include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -384,6 +385,18 @@ FN(device_info) {
                      type_name(d.type));
         return NULL;
     }
+    if (d.type == MX_GPU) {
+        mx_gpu_info gi;
+        if (mxpy_check(mx_gpu_device_info(d.index, &gi)) < 0) return NULL;
+        char arch[32];
+        snprintf(arch, sizeof arch, "sm_%d%d", gi.compute_capability_major, gi.compute_capability_minor);
+        return Py_BuildValue("{s:s,s:s,s:K,s:K,s:K,s:s,s:s,s:i,s:i}", "device_name", gi.name,
+                             "architecture", arch, "memory_size", (unsigned long long)gi.total_memory,
+                             "total_memory", (unsigned long long)gi.total_memory, "free_memory",
+                             (unsigned long long)gi.free_memory, "uuid", gi.uuid, "pci_bus_id",
+                             gi.pci_bus_id, "compute_capability_major", gi.compute_capability_major,
+                             "compute_capability_minor", gi.compute_capability_minor);
+    }
     struct utsname u;
     const char *arch = uname(&u) == 0 ? u.machine : "unknown";
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
@@ -577,4 +590,28 @@ static PyMethodDef memory_funcs[] = {
     {NULL, NULL, 0, NULL},
 };
 
-int mxpy_init_memory(PyObject *m) { return PyModule_AddFunctions(m, memory_funcs); }
+/* ---- mlx.core.cuda ---- */
+static PyObject *cuda_is_available(PyObject *m, PyObject *unused) {
+    (void)m, (void)unused;
+    return PyBool_FromLong(mx_device_is_available((mx_device){MX_GPU, 0}));
+}
+static PyMethodDef cuda_funcs[] = {
+    {"is_available", cuda_is_available, METH_NOARGS,
+     "is_available() -> bool\n\nWhether the CUDA backend is built and a GPU is present."},
+    {NULL, NULL, 0, NULL},
+};
+
+int mxpy_init_memory(PyObject *m) {
+    if (PyModule_AddFunctions(m, memory_funcs) < 0) return -1;
+    PyObject *c = PyModule_New("mlx.core.cuda");
+    if (!c) return -1;
+    if (PyModule_AddFunctions(c, cuda_funcs) < 0) {
+        Py_DECREF(c);
+        return -1;
+    }
+    if (PyModule_AddObject(m, "cuda", c) < 0) {
+        Py_DECREF(c);
+        return -1;
+    }
+    return 0;
+}

@@ -34,6 +34,7 @@ typedef struct mx_device_backend {
     void      (*free_device)(mx_buffer *b);            /* releases b->dptr */
     mx_status (*synchronize)(mx_stream s);
     int       (*device_count)(void);
+    mx_status (*info)(int index, mx_gpu_info *out);
 } mx_device_backend;
 
 /* The GPU backend, or NULL when the build has none or no GPU is present. */

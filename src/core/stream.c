@@ -63,6 +63,13 @@ bool mx_device_is_available(mx_device d) {
     return d.index >= 0 && d.index < mx_device_count(d.type);
 }
 
+mx_status mx_gpu_device_info(int index, mx_gpu_info *out) {
+    const mx_device_backend *gpu = mx_gpu_backend();
+    MX_CHECK(gpu && index >= 0 && index < gpu->device_count(), MX_ERR_VALUE,
+             "[device_info] there is no GPU %d", index);
+    return gpu->info(index, out);
+}
+
 static mx_device_type default_type(void) {
     if (default_device_type < 0) {
         const char *env = getenv("MX_DEFAULT_DEVICE"); /* "cpu" forces the CPU (tests) */

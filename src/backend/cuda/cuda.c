@@ -146,6 +146,28 @@ static mx_status synchronize(mx_stream s) {
 
 static int device_count(void) { return n_devices; }
 
+static mx_status info(int index, mx_gpu_info *out) {
+    struct cudaDeviceProp p;
+    memset(out, 0, sizeof *out);
+    MX_CUDA_TRY(cudaGetDeviceProperties(&p, index));
+    snprintf(out->name, sizeof out->name, "%s", p.name);
+    const unsigned char *u = (const unsigned char *)p.uuid.bytes;
+    snprintf(out->uuid, sizeof out->uuid,
+             "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+             u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+    snprintf(out->pci_bus_id, sizeof out->pci_bus_id, "%04x:%02x:%02x.0", p.pciDomainID, p.pciBusID,
+             p.pciDeviceID);
+    out->compute_capability_major = p.major;
+    out->compute_capability_minor = p.minor;
+    out->total_memory = p.totalGlobalMem;
+    size_t fr = 0, tot = 0;
+    int cur = 0;
+    cudaGetDevice(&cur);
+    if (cur == index && cudaMemGetInfo(&fr, &tot) == cudaSuccess) out->free_memory = fr;
+    cudaGetLastError();
+    return MX_OK;
+}
+
 mx_status mx_cuda_alloc_out(mx_layout *out) {
     mx_layout_set_row_major(out);
     size_t nb = (size_t)out->data_size * mx_dtype_size(out->m.dtype);
@@ -180,6 +202,7 @@ static void init(void) {
     gpu.free_device = free_device;
     gpu.synchronize = synchronize;
     gpu.device_count = device_count;
+    gpu.info = info;
     mx_cuda_register_kernels(gpu.base.kernels);
     mx_cuda_register_gemm(gpu.base.kernels);
 }
