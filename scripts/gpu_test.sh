@@ -21,7 +21,7 @@ fi
 t0=$(date +%s)
 if [ $ok_cmake = 1 ]; then
   { cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMLX_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
-      -DCMLX_PYTHON=OFF -DCMLX_REFBLAS=ON && cmake --build build-gpu -j"$(nproc)"; } > "$OUT/build.log" 2>&1
+      -DCMLX_PYTHON=ON -DPython3_EXECUTABLE="$(command -v python3)" -DCMLX_REFBLAS=ON && cmake --build build-gpu -j"$(nproc)"; } > "$OUT/build.log" 2>&1
 else
   bash scripts/gpu_build_nocmake.sh build-gpu > "$OUT/build.log" 2>&1
 fi
@@ -38,6 +38,13 @@ MX_DEFAULT_DEVICE=cpu run c_tests_cpu_default build-gpu/cmlx_tests
 run c_tests_gpu_family build-gpu/cmlx_tests gpu
 run c_tests_gpu_default build-gpu/cmlx_tests
 grep -E "^FAIL" "$OUT/c_tests_gpu_default.log" | head -40 >> "$S"
+if ls python/cmlx/_core*.so >/dev/null 2>&1 && python3 -m pytest --version >/dev/null 2>&1; then
+  MX_DEFAULT_DEVICE=cpu PYTHONPATH=python run py_tests_cpu_default python3 -m pytest tests/python -q -p no:cacheprovider
+  DEVICE=gpu PYTHONPATH=python run py_tests_cuda python3 -m pytest tests/python/test_cuda.py -q -p no:cacheprovider
+  DEVICE=gpu PYTHONPATH=python run py_tests_gpu_default python3 -m pytest tests/python -q -p no:cacheprovider
+else
+  echo "python: extension or pytest unavailable here; skipped" | tee -a "$S"
+fi
 run bench_gpu python3 bench/bench_gpu.py build-gpu/bench_gpu
 cat "$OUT/bench_gpu.log"
 cat "$S"
