@@ -18,6 +18,7 @@
 #include "mx/array.h"
 #include "mx/device.h"
 #include "mx/dtype.h"
+#include "mx/ops_shape.h" /* MX_SLICE_NONE */
 #include "mx/status.h"
 
 /* ---- errors ---- */
@@ -179,6 +180,10 @@ mx_status mx_broadcast_shapes2(const char *op, const int64_t *a, int na, const i
 const char *mx_shape_str(const int64_t *shape, int ndim, char *buf, size_t n);
 /* Check ndim and dims and that the element count fits in int64. */
 mx_status mx_check_shape(const char *op, const int64_t *shape, int ndim);
+/* Python's slice semantics on one axis of extent n (MX_SLICE_NONE for an omitted bound): the
+ * first index and the number of elements. MX_ERR_VALUE for a zero step. */
+mx_status mx_slice_range(const char *op, int axis, int64_t n, int64_t start, int64_t stop,
+                         int64_t step, int64_t *first, int64_t *len);
 /* Set a meta. */
 void mx_meta_set(mx_meta *m, mx_dtype t, const int64_t *shape, int ndim);
 

@@ -160,3 +160,25 @@ mx_status mx_broadcast_shapes2(const char *op, const int64_t *a, int na, const i
     *nout = n;
     return MX_OK;
 }
+
+mx_status mx_slice_range(const char *op, int axis, int64_t n, int64_t start, int64_t stop,
+                         int64_t step, int64_t *first, int64_t *len) {
+    MX_CHECK(step != 0, MX_ERR_VALUE, "[%s] slice step cannot be zero (axis %d)", op, axis);
+    MX_CHECK(step != INT64_MIN, MX_ERR_VALUE, "[%s] slice step out of range (axis %d)", op, axis);
+    bool bn = start == MX_SLICE_NONE, en = stop == MX_SLICE_NONE;
+    int64_t b = bn ? (step > 0 ? 0 : n - 1) : start;
+    int64_t e = en ? (step > 0 ? n : -1) : stop;
+    /* Python's slice.indices(): negative bounds count from the end, then clamp */
+    if (!bn && b < 0) b += n;
+    if (!en && e < 0) e += n;
+    if (step > 0) {
+        b = b < 0 ? 0 : (b > n ? n : b);
+        e = e < 0 ? 0 : (e > n ? n : e);
+    } else {
+        b = b < -1 ? -1 : (b > n - 1 ? n - 1 : b);
+        e = e < -1 ? -1 : (e > n - 1 ? n - 1 : e);
+    }
+    *len = step > 0 ? (e > b ? (e - b - 1) / step + 1 : 0) : (b > e ? (b - e - 1) / (-step) + 1 : 0);
+    *first = *len ? b : 0;
+    return MX_OK;
+}

@@ -204,24 +204,11 @@ mx_array *mx_slice(mx_array *a, const int64_t *start, const int64_t *stop, const
     mx_meta o = a->v.m;
     bool ident = true;
     for (int i = 0; i < nd; i++) {
-        int64_t n = a->v.m.shape[i], st = step ? step[i] : 1;
-        MX_CHECK_NULL(st != 0, MX_ERR_VALUE, "[slice] slice step cannot be zero (axis %d)", i);
-        bool bn = !start || start[i] == MX_SLICE_NONE, en = !stop || stop[i] == MX_SLICE_NONE;
-        int64_t b = bn ? (st > 0 ? 0 : n - 1) : start[i];
-        int64_t e = en ? (st > 0 ? n : -1) : stop[i];
-        /* Python's slice.indices() */
-        if (!bn && b < 0) b += n;
-        if (!en && e < 0) e += n;
-        if (st > 0) {
-            b = b < 0 ? 0 : (b > n ? n : b);
-            e = e < 0 ? 0 : (e > n ? n : e);
-        } else {
-            b = b < -1 ? -1 : (b > n - 1 ? n - 1 : b);
-            e = e < -1 ? -1 : (e > n - 1 ? n - 1 : e);
-        }
-        int64_t len = st > 0 ? (e > b ? (e - b + st - 1) / st : 0)
-                             : (b > e ? (b - e + (-st) - 1) / (-st) : 0);
-        p.start[i] = len ? b : 0;
+        int64_t n = a->v.m.shape[i], st = step ? step[i] : 1, b, len;
+        if (mx_slice_range("slice", i, n, start ? start[i] : MX_SLICE_NONE,
+                           stop ? stop[i] : MX_SLICE_NONE, st, &b, &len) != MX_OK)
+            return NULL;
+        p.start[i] = b;
         p.step[i] = st;
         o.shape[i] = len;
         if (len != n || st != 1) ident = false;

@@ -363,25 +363,11 @@ mx_array *mx_slice_update(mx_array *a, mx_array *update, const int64_t *start, c
     memset(&p, 0, sizeof p);
     int64_t sh[MX_MAX_DIMS], size = 1;
     for (int i = 0; i < nd; i++) {
-        int64_t n = a->v.m.shape[i], st = step ? step[i] : 1;
-        MX_CHECK_NULL(st != 0, MX_ERR_VALUE, "[slice_update] slice step cannot be zero (axis %d)",
-                      i);
-        MX_CHECK_NULL(st != INT64_MIN, MX_ERR_VALUE, "[slice_update] slice step out of range");
-        bool bn = !start || start[i] == MX_SLICE_NONE, en = !stop || stop[i] == MX_SLICE_NONE;
-        int64_t b = bn ? (st > 0 ? 0 : n - 1) : start[i];
-        int64_t e = en ? (st > 0 ? n : -1) : stop[i];
-        if (!bn && b < 0) b += n;
-        if (!en && e < 0) e += n;
-        if (st > 0) {
-            b = b < 0 ? 0 : (b > n ? n : b);
-            e = e < 0 ? 0 : (e > n ? n : e);
-        } else {
-            b = b < -1 ? -1 : (b > n - 1 ? n - 1 : b);
-            e = e < -1 ? -1 : (e > n - 1 ? n - 1 : e);
-        }
-        int64_t len = st > 0 ? (e > b ? (e - b - 1) / st + 1 : 0)
-                             : (b > e ? (b - e - 1) / (-st) + 1 : 0);
-        p.start[i] = len ? b : 0;
+        int64_t n = a->v.m.shape[i], st = step ? step[i] : 1, b, len;
+        if (mx_slice_range("slice_update", i, n, start ? start[i] : MX_SLICE_NONE,
+                           stop ? stop[i] : MX_SLICE_NONE, st, &b, &len) != MX_OK)
+            return NULL;
+        p.start[i] = b;
         p.step[i] = st;
         sh[i] = len;
         size *= len;
