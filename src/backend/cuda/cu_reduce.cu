@@ -84,21 +84,25 @@ __global__ void reduce_pass(A *partial, const S *in, int64_t cols, int64_t chunk
     if (N > 1 && (((uintptr_t)(r + c0)) & 15) == 0) { /* 16-byte loads over the aligned body */
         int64_t nv = (c1 - c0) / N;
         const vec *rv = reinterpret_cast<const vec *>(r + c0);
-        A acc2 = ops<A>::init(kind);
-        int64_t i = threadIdx.x;
-        for (; i + blockDim.x < nv; i += 2 * blockDim.x) { /* two loads in flight */
-            vec x = rv[i], y = rv[i + blockDim.x];
+        A acc2 = ops<A>::init(kind), acc3 = acc2, acc4 = acc2;
+        int64_t i = threadIdx.x, bd = blockDim.x;
+        for (; i + 3 * bd < nv; i += 4 * bd) { /* four 16-byte loads in flight per thread */
+            vec x = rv[i], y = rv[i + bd], z = rv[i + 2 * bd], w = rv[i + 3 * bd];
 #pragma unroll
             for (int j = 0; j < N; j++) {
                 acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
                 acc2 = ops<A>::combine(kind, acc2, A(mx_ld(y.v[j])));
+                acc3 = ops<A>::combine(kind, acc3, A(mx_ld(z.v[j])));
+                acc4 = ops<A>::combine(kind, acc4, A(mx_ld(w.v[j])));
             }
         }
-        for (; i < nv; i += blockDim.x) {
+        for (; i < nv; i += bd) {
             vec x = rv[i];
 #pragma unroll
             for (int j = 0; j < N; j++) acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
         }
+        acc2 = ops<A>::combine(kind, acc2, acc3);
+        acc2 = ops<A>::combine(kind, acc2, acc4);
         acc = ops<A>::combine(kind, acc, acc2);
         c = c0 + nv * N;
     }
