@@ -5,9 +5,10 @@
  * the broadcast index dims go where the first array index is when the array indices are
  * adjacent, else in front), and tuples of these. Basic indexing is a view: mx_slice, then
  * mx_squeeze for ints and mx_expand_dims for None.
- * a[idx] = v: mx_slice_update for basic indices, mx_scatter for array indices (with full slices
- * and ints beside them), mx_masked_scatter for a boolean mask. The update broadcasts to a[idx]'s
- * shape (leading singleton dims dropped first). array.at[idx].add/subtract/multiply/divide/
+ * a[idx] = v: mx_slice_update for basic indices, mx_scatter for array indices (with ints, slices
+ * of any step, None and Ellipsis beside them: the scatter runs over the sliced view and is
+ * written back with mx_slice_update), mx_masked_scatter for a boolean mask. The update
+ * broadcasts to a[idx]'s shape (leading singleton dims dropped first). array.at[idx].add/subtract/multiply/divide/
  * maximum/minimum accumulate on repeated indices (scatter_add/prod/max/min). */
 #include <string.h>
 
@@ -231,6 +232,20 @@ static int b_position(const plan *p) {
 
 static bool is_adv(const entry *e) { return e->kind == E_ARRAY || e->kind == E_INT; }
 
+/* Output axes that None entries occupy in a[idx] (advanced form with nB broadcast index dims,
+ * p->adjacent already set by advanced_get); the same positions advanced_get expands. */
+static int none_axes(const plan *p, int nB, int *ex) {
+    int nex = 0, pos = p->adjacent ? 0 : nB;
+    bool b_done = !p->adjacent;
+    for (int i = 0; i < p->n; i++) {
+        const entry *e = &p->e[i];
+        if (e->kind == E_SLICE) pos++;
+        else if (e->kind == E_NONE) ex[nex++] = pos++;
+        else if (!b_done) pos += nB, b_done = true;
+    }
+    return nex;
+}
+
 static mx_array *advanced_get(mx_array *a, plan *p) {
     if (!mx_gather) {
         PyErr_SetString(PyExc_NotImplementedError, "advanced indexing needs mx_gather (not built yet)");
@@ -252,14 +267,7 @@ static mx_array *advanced_get(mx_array *a, plan *p) {
         for (int d = nB + k; d < nd; d++) perm[j++] = d;
         r = mx_transpose(r, perm, nd, MX_DEFAULT_STREAM);
     }
-    int ex[2 * MX_MAX_DIMS], nex = 0, pos = p->adjacent ? 0 : nB;
-    bool b_done = !p->adjacent;
-    for (int i = 0; i < p->n; i++) {
-        const entry *e = &p->e[i];
-        if (e->kind == E_SLICE) pos++;
-        else if (e->kind == E_NONE) ex[nex++] = pos++;
-        else if (!b_done) pos += nB, b_done = true;
-    }
+    int ex[2 * MX_MAX_DIMS], nex = none_axes(p, nB, ex);
     if (r && nex) r = mx_expand_dims(r, ex, nex, MX_DEFAULT_STREAM);
     r = mx_scope_end(sc, r);
     if (!r) mxpy_raise();
@@ -349,34 +357,42 @@ static mx_array *basic_update(mx_array *a, const plan *p, mx_array *v, int kind)
     return r;
 }
 
+/* a[idx] = v (or an .at update) with array indices mixed with ints, slices, None and Ellipsis.
+ * v is broadcast to a[idx]'s shape, the None dims are squeezed out and the broadcast index dims
+ * moved to the front, giving [B, the sliced axes in order]. The slices are applied first as a
+ * view sub = a[slices]; the scatter (with full slices on the sliced axes) runs over sub, and the
+ * result is written back into a with mx_slice_update when any slice is partial. */
 static mx_array *scatter_update(mx_array *a, plan *p, mx_array *v, int kind) {
     if (!mx_scatter || !mx_gather) {
         PyErr_SetString(PyExc_NotImplementedError, "array-index assignment needs mx_scatter (not built yet)");
         return NULL;
     }
-    for (int i = 0; i < p->n; i++) {
-        const entry *e = &p->e[i];
-        bool full = e->kind != E_SLICE || (e->start == MX_SLICE_NONE && e->stop == MX_SLICE_NONE && e->step == 1);
-        if (e->kind == E_NONE || !full) {
-            PyErr_SetString(PyExc_NotImplementedError,
-                            "assignment with array indices mixed with partial slices or None is "
-                            "not supported yet");
-            return NULL;
-        }
-    }
     int nd = mx_array_ndim(a);
-    mx_scope sc = mx_scope_begin();
-    mx_array *view = advanced_get(a, p); /* the shape a[idx] has; sets p->adjacent */
+    int64_t st[MX_MAX_DIMS], sp[MX_MAX_DIMS], sk[MX_MAX_DIMS];
+    bool partial = false;
+    for (int d = 0; d < nd; d++) st[d] = sp[d] = MX_SLICE_NONE, sk[d] = 1;
     mx_array *idx[MX_MAX_DIMS], *r = NULL;
-    int axes[MX_MAX_DIMS], n = 0;
+    int axes[MX_MAX_DIMS], n = 0, nnone = 0;
+    mx_scope sc = mx_scope_begin();
     for (int i = 0; i < p->n; i++) {
         const entry *e = &p->e[i];
         if (e->kind == E_ARRAY) idx[n] = e->arr, axes[n++] = e->axis;
         else if (e->kind == E_INT) idx[n] = mx_array_scalar_i64(e->start, MX_INT64), axes[n++] = e->axis;
+        else if (e->kind == E_NONE) nnone++;
+        else if (e->start != MX_SLICE_NONE || e->stop != MX_SLICE_NONE || e->step != 1) {
+            st[e->axis] = e->start, sp[e->axis] = e->stop, sk[e->axis] = e->step;
+            partial = true;
+        }
     }
-    if (view) {
-        int vnd = mx_array_ndim(view), nB = vnd - (nd - n), k = b_position(p);
-        mx_array *u = fit_update(v, mx_array_shape(view), vnd);
+    mx_array *view = advanced_get(a, p); /* the shape a[idx] has; sets p->adjacent */
+    mx_array *sub = view ? (partial ? mx_slice(a, st, sp, sk, MX_DEFAULT_STREAM) : a) : NULL;
+    mx_array *u = sub ? fit_update(v, mx_array_shape(view), mx_array_ndim(view)) : NULL;
+    if (u) {
+        int vnd = mx_array_ndim(view), nB = vnd - nnone - (nd - n), k = b_position(p);
+        int ex[2 * MX_MAX_DIMS];
+        int nex = none_axes(p, nB, ex);
+        if (nex) u = mx_squeeze(u, ex, nex, MX_DEFAULT_STREAM);
+        vnd -= nex;
         if (u && k > 0) { /* inverse of the placement in advanced_get */
             int perm[MX_MAX_DIMS], j = 0;
             for (int d = 0; d < nB; d++) perm[j++] = k + d;
@@ -389,19 +405,22 @@ static mx_array *scatter_update(mx_array *a, plan *p, mx_array *v, int kind) {
         for (int q = 0; q < n; q++) indexed[axes[q]] = true;
         int j = 0;
         for (int d = 0; u && d < nB; d++) shp[j++] = mx_array_shape(u)[d];
-        for (int d = 0; d < nd; d++) shp[j++] = indexed[d] ? 1 : mx_array_shape(a)[d];
+        for (int d = 0; d < nd; d++) shp[j++] = indexed[d] ? 1 : mx_array_shape(sub)[d];
         if (u) u = mx_reshape(u, shp, j, MX_DEFAULT_STREAM);
         if (u) u = mx_astype(u, mx_array_dtype(a), MX_DEFAULT_STREAM);
+    }
+    if (u) {
         switch (kind) {
-        case U_SET: r = mx_scatter(a, idx, n, u, axes, MX_DEFAULT_STREAM); break;
-        case U_ADD: r = mx_scatter_add(a, idx, n, u, axes, MX_DEFAULT_STREAM); break;
-        case U_SUB: r = mx_scatter_add(a, idx, n, mx_negative(u, MX_DEFAULT_STREAM), axes, MX_DEFAULT_STREAM); break;
-        case U_MUL: r = mx_scatter_prod(a, idx, n, u, axes, MX_DEFAULT_STREAM); break;
-        case U_DIV: r = mx_scatter_prod(a, idx, n, mx_reciprocal(u, MX_DEFAULT_STREAM), axes, MX_DEFAULT_STREAM); break;
-        case U_MAX: r = mx_scatter_max(a, idx, n, u, axes, MX_DEFAULT_STREAM); break;
-        default: r = mx_scatter_min(a, idx, n, u, axes, MX_DEFAULT_STREAM); break;
+        case U_SET: r = mx_scatter(sub, idx, n, u, axes, MX_DEFAULT_STREAM); break;
+        case U_ADD: r = mx_scatter_add(sub, idx, n, u, axes, MX_DEFAULT_STREAM); break;
+        case U_SUB: r = mx_scatter_add(sub, idx, n, mx_negative(u, MX_DEFAULT_STREAM), axes, MX_DEFAULT_STREAM); break;
+        case U_MUL: r = mx_scatter_prod(sub, idx, n, u, axes, MX_DEFAULT_STREAM); break;
+        case U_DIV: r = mx_scatter_prod(sub, idx, n, mx_reciprocal(u, MX_DEFAULT_STREAM), axes, MX_DEFAULT_STREAM); break;
+        case U_MAX: r = mx_scatter_max(sub, idx, n, u, axes, MX_DEFAULT_STREAM); break;
+        default: r = mx_scatter_min(sub, idx, n, u, axes, MX_DEFAULT_STREAM); break;
         }
     }
+    if (r && partial) r = mx_slice_update(a, r, st, sp, sk, MX_DEFAULT_STREAM);
     r = mx_scope_end(sc, r);
     if (!r && !PyErr_Occurred()) mxpy_raise();
     return r;
