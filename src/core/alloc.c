@@ -16,13 +16,16 @@
 
 #define NUM_CLASSES 256
 
+/* A cached block keeps the link to the next one in its own first bytes (blocks are >= 64 bytes),
+ * so caching needs no allocation. Spare buffer headers are kept on a list too. */
 typedef struct free_block {
     struct free_block *next;
-    void              *ptr;
 } free_block;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static free_block     *lists[NUM_CLASSES];
+static mx_buffer      *spare_headers; /* linked through ->owner */
+static int             n_spare;
 static size_t          active, peak, cache_bytes;
 static size_t          mem_limit, cache_limit, wired_limit;
 static int             limits_set;
@@ -57,6 +60,7 @@ static size_t class_capacity(int i) {
     return ((size_t)1 << lg) + (size_t)k * (((size_t)1 << lg) / 4);
 }
 
+/* unlink every cached block into one chain (lock held); the caller frees it unlocked */
 static void free_list_clear_locked(free_block **out_chain) {
     for (int i = 0; i < NUM_CLASSES; i++) {
         free_block *b = lists[i];
@@ -74,36 +78,55 @@ static void free_list_clear_locked(free_block **out_chain) {
 static void free_chain(free_block *c) {
     while (c) {
         free_block *nx = c->next;
-        free(c->ptr);
         free(c);
         c = nx;
     }
 }
 
-mx_buffer *mx_buffer_alloc(size_t nbytes) {
-    mx_buffer *b = malloc(sizeof *b);
-    if (!b) {
-        mx_fail(MX_ERR_NOMEM, "[malloc] cannot allocate a buffer header");
-        return NULL;
+static mx_buffer *header_new(void) { /* lock held */
+    mx_buffer *b = spare_headers;
+    if (b) {
+        spare_headers = (mx_buffer *)b->owner;
+        n_spare--;
     }
+    return b;
+}
+
+mx_buffer *mx_buffer_alloc(size_t nbytes) {
     size_t cap;
     int cls = size_class(nbytes, &cap);
     if (cls < 0) cap = nbytes;
     void *p = NULL;
-    free_block *blk = NULL, *to_free = NULL;
+    free_block *to_free = NULL;
     pthread_mutex_lock(&lock);
     init_limits();
+    mx_buffer *b = header_new();
     if (cls >= 0 && lists[cls]) {
-        blk = lists[cls];
+        free_block *blk = lists[cls];
         lists[cls] = blk->next;
         cache_bytes -= cap;
-        p = blk->ptr;
+        p = blk;
     } else if (active + cap > mem_limit && cache_bytes) {
         free_list_clear_locked(&to_free);
     }
+    if (p) { /* the common case: one lock section in all */
+        active += nbytes;
+        if (active > peak) peak = active;
+    }
     pthread_mutex_unlock(&lock);
-    free(blk);
     free_chain(to_free);
+    if (!b && !(b = malloc(sizeof *b))) {
+        if (p) { /* give the block back */
+            pthread_mutex_lock(&lock);
+            ((free_block *)p)->next = lists[cls];
+            lists[cls] = p;
+            cache_bytes += cap;
+            active -= nbytes;
+            pthread_mutex_unlock(&lock);
+        }
+        mx_fail(MX_ERR_NOMEM, "[malloc] cannot allocate a buffer header");
+        return NULL;
+    }
     if (!p) {
         p = aligned_alloc(64, (cap + 63) & ~(size_t)63);
         if (!p) {
@@ -111,11 +134,11 @@ mx_buffer *mx_buffer_alloc(size_t nbytes) {
             mx_fail(MX_ERR_NOMEM, "[malloc] cannot allocate %zu bytes", nbytes);
             return NULL;
         }
+        pthread_mutex_lock(&lock);
+        active += nbytes;
+        if (active > peak) peak = active;
+        pthread_mutex_unlock(&lock);
     }
-    pthread_mutex_lock(&lock);
-    active += nbytes;
-    if (active > peak) peak = active;
-    pthread_mutex_unlock(&lock);
     atomic_init(&b->refs, 1);
     b->ptr = p;
     b->dptr = NULL;
@@ -150,37 +173,43 @@ mx_buffer *mx_buffer_wrap(void *ptr, size_t nbytes, void (*release)(void *), voi
     return b;
 }
 
+/* a header goes back to the spare list (lock held), or is freed when there are plenty */
+static bool header_keep(mx_buffer *b) {
+    if (n_spare >= 4096) return false;
+    b->owner = spare_headers;
+    spare_headers = b;
+    n_spare++;
+    return true;
+}
+
 void mx_buffer_release(mx_buffer *b) {
     if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1) return;
     atomic_fetch_sub(&live_buffers, 1);
     if (b->dptr) mx_gpu_backend()->free_device(b);
-    if (!b->ptr && !b->external) { /* device-only bytes: nothing on the host to cache */
-        free(b);
-        return;
-    }
     if (b->external) {
         if (b->release) b->release(b->owner);
         free(b);
         return;
     }
+    if (!b->ptr) { /* device-only bytes: nothing on the host to cache */
+        free(b);
+        return;
+    }
     size_t cap;
     int cls = size_class(b->nbytes, &cap);
-    free_block *blk = cls >= 0 ? malloc(sizeof *blk) : NULL;
+    void *p = b->ptr;
     pthread_mutex_lock(&lock);
     if (!b->dptr_counted) active -= b->nbytes; /* a device buffer's host mirror is not counted */
-    int keep = blk && cache_bytes + cap <= cache_limit;
+    bool keep = cls >= 0 && cache_bytes + cap <= cache_limit;
     if (keep) {
-        blk->ptr = b->ptr;
-        blk->next = lists[cls];
-        lists[cls] = blk;
+        ((free_block *)p)->next = lists[cls];
+        lists[cls] = p;
         cache_bytes += cap;
     }
+    bool kept_header = header_keep(b);
     pthread_mutex_unlock(&lock);
-    if (!keep) {
-        free(blk);
-        free(b->ptr);
-    }
-    free(b);
+    if (!keep) free(p);
+    if (!kept_header) free(b);
 }
 
 int64_t mx_debug_live_buffers(void) { return atomic_load(&live_buffers); }

@@ -177,6 +177,7 @@ static mx_status wait_inflight_locked(mx_array *const *arrays, int n) {
 static mx_status check_stream_errors(mx_array *const *arrays, int n) {
     (void)arrays;
     (void)n;
+    if (!atomic_load_explicit(&mx_async_used, memory_order_relaxed)) return MX_OK;
     /* sticky errors of any stream surface at the next eval (streams are few) */
     int ns = mx_stream_count();
     for (int i = 0; i < ns; i++) {

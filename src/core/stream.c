@@ -170,7 +170,10 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+atomic_bool mx_async_used; /* some work was ever queued on a worker (sticky errors possible) */
+
 mx_status mx_stream_submit(mx_stream s, mx_task *t) {
+    atomic_store(&mx_async_used, true);
     mx_stream_state *st = mx_stream_state_of(s);
     MX_CHECK(st != NULL, MX_ERR_VALUE, "[async_eval] unknown stream %d", s.index);
     pthread_mutex_lock(&st->mu);

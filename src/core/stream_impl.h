@@ -25,6 +25,9 @@ typedef struct mx_stream_state {
     char            error_msg[1024];
 } mx_stream_state;
 
+#include <stdatomic.h>
+extern atomic_bool mx_async_used;
+
 mx_stream_state *mx_stream_state_of(mx_stream s);
 mx_status        mx_stream_submit(mx_stream s, mx_task *t);
 mx_status        mx_stream_check_error(mx_stream s);

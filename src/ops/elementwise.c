@@ -3,6 +3,7 @@
  * decimals, clip, nan_to_num, divmod, logical_xor, degrees, radians) follow. */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "ops_impl.h"
 
@@ -11,6 +12,10 @@ static mx_array *unary_op(int prim, mx_array *a, mx_stream s) {
     const mx_prim_info *pi = &mx_prims[prim];
     MX_ARG(a, pi->name);
     mx_dtype t = a->v.m.dtype;
+    if (!(pi->rule == R_FLOAT && !mx_dtype_is_inexact(t)) && (pi->kinds & mx_dtype_kindbit(t))) {
+        mx_dtype ot = pi->rule == R_BOOL ? MX_BOOL : (pi->rule == R_REAL && t == MX_COMPLEX64) ? MX_FLOAT32 : t;
+        return mx_make_like(prim, NULL, 0, &a, 1, &a->v.m, ot, s); /* no cast: the node directly */
+    }
     mx_scope sc = mx_scope_begin();
     mx_array *x = a;
     if (pi->rule == R_FLOAT && !mx_dtype_is_inexact(t)) {
@@ -51,13 +56,17 @@ static mx_array *binary_op(int prim, mx_array *a, mx_array *b, mx_stream s) {
         mx_fail(MX_ERR_VALUE, "[%s] not supported for %s", pi->name, DN(t));
         return NULL;
     }
+    mx_dtype ot = (pi->rule == R_BOOL || pi->rule == R_LOGIC) ? MX_BOOL : t;
+    if (a->v.m.dtype == t && b->v.m.dtype == t && a->v.m.ndim == b->v.m.ndim &&
+        memcmp(a->v.m.shape, b->v.m.shape, sizeof(int64_t) * (size_t)a->v.m.ndim) == 0) {
+        mx_array *in[2] = {a, b}; /* nothing to cast or broadcast: the node directly */
+        return mx_make_like(prim, NULL, 0, in, 2, &a->v.m, ot, s);
+    }
     mx_scope sc = mx_scope_begin();
     mx_array *in[2] = {mx_astype(a, t, s), mx_astype(b, t, s)}, *bc[2] = {NULL, NULL};
     mx_array *r = NULL;
-    if (in[0] && in[1] && mx_broadcast_n(pi->name, in, 2, bc, s) == MX_OK) {
-        mx_dtype ot = (pi->rule == R_BOOL || pi->rule == R_LOGIC) ? MX_BOOL : t;
+    if (in[0] && in[1] && mx_broadcast_n(pi->name, in, 2, bc, s) == MX_OK)
         r = mx_make_like(prim, NULL, 0, bc, 2, &bc[0]->v.m, ot, s);
-    }
     return mx_scope_end(sc, r);
 }
 
