@@ -12,6 +12,15 @@
  * compiled function: while tracing they are swapped for tracers, then restored. outputs=: the
  * arrays of this tree after fun ran are extra outputs, written back into the tree (in place) after
  * every call. Arrays directly inside tuples cannot be swapped in place and stay constants.
+ *
+ * The random state (MLX's idiom `inputs=mx.random.state, outputs=mx.random.state`, or that list
+ * nested in a larger state tree): mx.random.state is one persistent list (random_bind.c) mirroring
+ * the C global key. When the inputs tree holds it, the list is refreshed from the global key before
+ * the call (so the current key is an input), and while tracing the global key is set to its tracer
+ * (mx_random_set_state), so draws inside fun split the traced key; when the outputs tree holds it,
+ * the advanced key (mx_random_state() after fun ran) is an extra output, and after every call the
+ * global key is set to the returned value. Compiled and uncompiled functions thus draw the same
+ * sequence after the same mx.random.seed.
  */
 #include <string.h>
 
@@ -20,6 +29,9 @@
 
 #define MAX_OUT 4096
 
+/* random_bind.c: the persistent mx.random.state list (borrowed) and its synchronisation with the
+ * C global key (pull: element 0 := global key; push: global key := element 0). 0/-1. */
+
 typedef struct keyed {
     mx_compiled *c;
     PyObject    *self;     /* borrowed: the compiled_function */
@@ -27,6 +39,7 @@ typedef struct keyed {
     int          n_args;   /* arrays in args + kwargs */
     PyObject    *out_tree; /* what fun returned at the last trace (owned) */
     int          n_fun_out;
+    bool         rs_in, rs_out; /* during a call: the inputs / outputs trees hold mx.random.state */
 } keyed;
 
 typedef struct pycompiled {
@@ -78,6 +91,26 @@ static int tree_swap(PyObject *tree, mx_array *const *vals, int n, int *idx) {
         }
     }
     return 0;
+}
+
+/* Does tree (lists, tuples, dicts) contain the object target? */
+static bool tree_has(PyObject *tree, PyObject *target, int depth) {
+    if (!tree || !target) return false;
+    if (tree == target) return true;
+    if (depth > 200) return false;
+    if (PyList_Check(tree)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(tree); i++)
+            if (tree_has(PyList_GET_ITEM(tree, i), target, depth + 1)) return true;
+    } else if (PyTuple_Check(tree)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tree); i++)
+            if (tree_has(PyTuple_GET_ITEM(tree, i), target, depth + 1)) return true;
+    } else if (PyDict_Check(tree)) {
+        PyObject *k, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(tree, &pos, &k, &v))
+            if (tree_has(v, target, depth + 1)) return true;
+    }
+    return false;
 }
 
 /* ---- the constants key ---- */
@@ -149,6 +182,8 @@ static mx_status tramp(void *ctx, mx_array *const *in, int n_in, mx_array **out,
         int j = 0;
         ok = mxpy_tree_flatten(self->inputs, false, &saved) == 0 &&
              tree_swap(self->inputs, in + k->n_args, n_in - k->n_args, &j) == 0;
+        /* draws inside fun split the traced key */
+        if (ok && k->rs_in) ok = mxpy_random_state_push() == 0;
     }
     if (ok) res = PyObject_Call(self->fun, a, kw);
     Py_XDECREF(a);
@@ -156,6 +191,7 @@ static mx_status tramp(void *ctx, mx_array *const *in, int n_in, mx_array **out,
     /* outputs: what fun returned, then the state it left in `outputs` (before inputs are restored) */
     ok = res && mxpy_tree_flatten(res, true, &flat) == 0;
     int n_fun = flat.n;
+    if (ok && k->rs_out) ok = mxpy_random_state_pull() == 0; /* the advanced key is an output */
     if (ok && self->outputs) ok = mxpy_tree_flatten(self->outputs, false, &flat) == 0;
     if (ok && flat.n > max_out) {
         PyErr_Format(PyExc_ValueError, "[compile] the function returned %d arrays; at most %d",
@@ -167,6 +203,7 @@ static mx_status tramp(void *ctx, mx_array *const *in, int n_in, mx_array **out,
         PyObject *et, *ev, *tb;
         PyErr_Fetch(&et, &ev, &tb);
         tree_swap(self->inputs, saved.v, saved.n, &j);
+        if (k->rs_in && mxpy_random_state_push() < 0) PyErr_Clear(); /* the key of the call */
         PyErr_Restore(et, ev, tb);
     }
     mxpy_arrvec_free(&saved);
@@ -228,6 +265,9 @@ static PyObject *pyc_call(PyObject *o, PyObject *args, PyObject *kwargs) {
     Py_DECREF(full);
     if (!cap) return NULL;
     keyed *k = PyCapsule_GetPointer(cap, "cmlx.compiled");
+    PyObject *rs = mxpy_random_state_list();
+    bool rs_in = tree_has(self->inputs, rs, 0), rs_out = tree_has(self->outputs, rs, 0);
+    if ((rs_in || rs_out) && mxpy_random_state_pull() < 0) return NULL; /* the current key */
     mxpy_arrvec in = {0};
     if (mxpy_tree_flatten(args, false, &in) < 0 || (kwargs && mxpy_tree_flatten(kwargs, false, &in) < 0)) {
         mxpy_arrvec_free(&in);
@@ -242,6 +282,8 @@ static PyObject *pyc_call(PyObject *o, PyObject *args, PyObject *kwargs) {
     k->args = args;
     k->kwargs = kwargs;
     k->n_args = n_args;
+    k->rs_in = rs_in;
+    k->rs_out = rs_out;
     mx_array **out = PyMem_Calloc(MAX_OUT, sizeof *out);
     int n_out = 0;
     mx_status st = out ? mx_compiled_call(k->c, in.v, in.n, out, &n_out, MAX_OUT) : MX_ERR_NOMEM;
@@ -259,6 +301,7 @@ static PyObject *pyc_call(PyObject *o, PyObject *args, PyObject *kwargs) {
         if (res && self->outputs &&
             tree_swap(self->outputs, out + k->n_fun_out, n_out - k->n_fun_out, &j) < 0)
             Py_CLEAR(res);
+        if (res && rs_out && mxpy_random_state_push() < 0) Py_CLEAR(res); /* the new key */
     }
     for (int i = 0; out && i < n_out; i++) mx_array_release(out[i]);
     PyMem_Free(out);

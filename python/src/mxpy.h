@@ -159,4 +159,9 @@ PyObject *mxpy_checkpoint_call(PyObject *fun, PyObject *args, PyObject *kw);
 /* Add an object to the module (steals o; -1 on error). */
 int mxpy_add(PyObject *m, const char *name, PyObject *o);
 
+/* random_bind.c: the persistent mx.random.state list, kept in step with the C global key */
+PyObject *mxpy_random_state_list(void);
+int       mxpy_random_state_pull(void); /* element 0 <- the global key */
+int       mxpy_random_state_push(void); /* the global key <- element 0 */
+
 #endif

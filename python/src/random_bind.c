@@ -1,6 +1,7 @@
 /* python/src/random_bind.c: the mlx.core.random submodule (MLX's python/src/random.cpp):
  * seed, key, split, uniform, normal, randint, bernoulli, truncated_normal, gumbel, categorical,
- * laplace, permutation, multivariate_normal and the read-only `state` ([global key]). Functions
+ * laplace, permutation, multivariate_normal and `state` (one persistent [global key] list, kept in
+ * sync with the C global key; compile_bind.c captures it through inputs=/outputs=). Functions
  * whose C symbol is not in the library yet (weak.h) are not registered. */
 #include "mxpy.h"
 #include "weak.h"
@@ -199,14 +200,100 @@ static PyObject *r_multivariate_normal(PyObject *self, PyObject *args, PyObject 
     return finish(mx_random_multivariate_normal(tmp[0], tmp[1], sh, nd, t, tmp[2], s), tmp, 3);
 }
 
-/* Module __getattr__: `state` is a fresh [global key] on every access. */
+/* ---- mx.random.state: one persistent list whose element 0 mirrors the C global key ----
+ * The C global key (mx_random_state / mx_random_set_state) is the truth. The list is a list
+ * subclass: reading an item (and every `mx.random.state` access) first pulls the global key into
+ * element 0; assigning an item pushes element 0 to the global key. C code that replaces element 0
+ * with PyList_SetItem (compile's state swapping) calls mxpy_random_state_push itself. */
+static PyObject *g_state; /* the list (owned by this module for the life of the process) */
+
+
+PyObject *mxpy_random_state_list(void) { return g_state; }
+
+/* Same key: the same handle, or both evaluated uint32 (2,) arrays with equal words. */
+static bool same_key(mx_array *a, mx_array *b) {
+    if (a == b) return true;
+    if (mx_array_dtype(a) != MX_UINT32 || mx_array_size(a) != 2 || mx_array_ndim(a) != 1 ||
+        !mx_array_is_evaluated(a) || !mx_array_is_evaluated(b))
+        return false;
+    uint32_t wa[2], wb[2];
+    if (mx_array_copy_to(a, wa) != MX_OK || mx_array_copy_to(b, wb) != MX_OK) {
+        mx_error_clear();
+        return false;
+    }
+    return wa[0] == wb[0] && wa[1] == wb[1];
+}
+
+/* Element 0 := the global key (kept when it already holds that key). 0/-1. */
+int mxpy_random_state_pull(void) {
+    if (!g_state) return 0;
+    mx_array *k = mx_random_state();
+    if (!k) return (void)mxpy_raise(), -1;
+    PyObject *cur = PyList_GET_SIZE(g_state) > 0 ? PyList_GET_ITEM(g_state, 0) : NULL;
+    if (cur && MXPY_IS_ARRAY(cur) && same_key(MXPY_ARR(cur), k)) {
+        mx_array_release(k);
+        return 0;
+    }
+    PyObject *w = mxpy_wrap(k);
+    if (!w) return -1;
+    if (!cur) {
+        int rc = PyList_Append(g_state, w);
+        Py_DECREF(w);
+        return rc;
+    }
+    return PyList_SetItem(g_state, 0, w); /* steals w */
+}
+
+/* The global key := element 0 (an array; anything else raises ValueError). 0/-1. */
+int mxpy_random_state_push(void) {
+    if (!g_state) return 0;
+    PyObject *cur = PyList_GET_SIZE(g_state) > 0 ? PyList_GET_ITEM(g_state, 0) : NULL;
+    if (!cur || !MXPY_IS_ARRAY(cur)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "[random] mx.random.state[0] must be a key array (uint32, shape (2,))");
+        return -1;
+    }
+    return mxpy_check(mx_random_set_state(MXPY_ARR(cur)));
+}
+
+static PyObject *state_subscript(PyObject *self, PyObject *idx) {
+    if (self == g_state && mxpy_random_state_pull() < 0) return NULL;
+    return PyList_Type.tp_as_mapping->mp_subscript(self, idx);
+}
+
+static int state_ass_subscript(PyObject *self, PyObject *idx, PyObject *v) {
+    if (self != g_state) return PyList_Type.tp_as_mapping->mp_ass_subscript(self, idx, v);
+    PyObject *old = PyList_GET_SIZE(self) > 0 ? Py_NewRef(PyList_GET_ITEM(self, 0)) : NULL;
+    int rc = PyList_Type.tp_as_mapping->mp_ass_subscript(self, idx, v);
+    if (rc == 0 && PyList_GET_SIZE(self) > 0 && mxpy_random_state_push() < 0) {
+        rc = -1; /* a bad key: put the previous one back */
+        if (old) PyList_SetItem(self, 0, Py_NewRef(old));
+    }
+    Py_XDECREF(old);
+    return rc;
+}
+
+static PyMappingMethods state_mapping = {
+    .mp_subscript = state_subscript,
+    .mp_ass_subscript = state_ass_subscript,
+};
+
+static PyTypeObject state_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mlx.core.random.KeyState",
+    .tp_basicsize = sizeof(PyListObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC support is inherited */
+    .tp_doc = "mx.random.state: a list holding the global PRNG key (kept in sync with it).",
+    .tp_as_mapping = &state_mapping,
+};
+
+/* Module __getattr__: `state` is the persistent key list, refreshed from the global key. */
 static PyObject *r_getattr(PyObject *self, PyObject *args, PyObject *kw) {
     (void)self;
     PyObject *a[1];
     if (mxpy_parse("__getattr__", args, kw, "name", a) < 0) return NULL;
     if (PyUnicode_Check(a[0]) && PyUnicode_CompareWithASCIIString(a[0], "state") == 0) {
-        PyObject *k = mxpy_wrap(mx_random_state());
-        return k ? Py_BuildValue("[N]", k) : NULL;
+        if (mxpy_random_state_pull() < 0) return NULL;
+        return Py_NewRef(g_state);
     }
     PyErr_Format(PyExc_AttributeError, "module 'mlx.core.random' has no attribute '%S'", a[0]);
     return NULL;
@@ -246,6 +333,9 @@ static const mxpy_op random_ops[] = {
 };
 
 int mxpy_init_random(PyObject *m) {
+    state_type.tp_base = &PyList_Type;
+    if (PyType_Ready(&state_type) < 0) return -1;
+    if (!g_state && !(g_state = PyObject_CallNoArgs((PyObject *)&state_type))) return -1;
     PyObject *r = PyModule_New("mlx.core.random");
     if (!r) return -1;
     if (mxpy_register_ops(r, random_ops) < 0) {

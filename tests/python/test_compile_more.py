@@ -289,16 +289,99 @@ def test_random_state_is_a_key_list():
     assert not np.array_equal(a, np.array(mx.random.state[0]))  # drawing advances the state
 
 
-@pytest.mark.xfail(reason="mx.random.state is a fresh list on every access and compile does not "
-                          "route it through mx_random_set_state, so the global key is not captured:"
-                          " every call repeats the traced draw", strict=False)
 def test_random_state_captured():
     x = mx.zeros((5,))
     mx.random.seed(3)
-    want = [np.array(noisy(x)) for _ in range(3)]
+    want = [np.array(noisy(x)) for _ in range(4)]
+    key_after3 = None
+    mx.random.seed(3)
+    for _ in range(3):
+        noisy(x)
+    key_after3 = np.array(mx.random.state[0])
     mx.random.seed(3)
     cf = mx.compile(noisy, inputs=mx.random.state, outputs=mx.random.state)
     got = [np.array(cf(x)) for _ in range(3)]
     assert not np.array_equal(got[0], got[1])  # different draws per call
     for g, w in zip(got, want):  # the same sequence as uncompiled with the same seed
         np.testing.assert_array_equal(g, w)
+    # the global key advanced exactly as the uncompiled calls advance it
+    np.testing.assert_array_equal(np.array(mx.random.state[0]), key_after3)
+    np.testing.assert_array_equal(np.array(noisy(x)), want[3])  # uncompiled continues the sequence
+
+
+def test_random_state_persistent_and_write_through():
+    st = mx.random.state
+    assert st is mx.random.state and isinstance(st, list)
+    mx.random.seed(5)
+    a = np.array(mx.random.uniform(shape=(3,)))
+    st[0] = mx.random.key(5)  # assigning the key sets the global key
+    np.testing.assert_array_equal(np.array(mx.random.uniform(shape=(3,))), a)
+    before = np.array(st[0])
+    with pytest.raises(ValueError):
+        st[0] = mx.zeros((3,), dtype=mx.uint32)  # not a key: rejected, the old key stays
+    np.testing.assert_array_equal(np.array(st[0]), before)
+    mx.random.uniform()
+    assert not np.array_equal(np.array(st[0]), before)  # a held reference sees the new key
+
+
+def test_random_state_capture_restored_after_error():
+    def bad(x):
+        mx.random.uniform(shape=x.shape)
+        raise RuntimeError("boom")
+
+    cf = mx.compile(bad, inputs=mx.random.state, outputs=mx.random.state)
+    mx.random.seed(9)
+    with pytest.raises(Exception):
+        cf(mx.zeros((2,)))
+    np.testing.assert_array_equal(np.array(mx.random.state[0]), np.array(mx.random.key(9)))
+    u = np.array(mx.random.uniform(shape=(4,)))  # the global key is usable (not a tracer)
+    mx.random.seed(9)
+    np.testing.assert_array_equal(u, np.array(mx.random.uniform(shape=(4,))))
+
+
+def test_random_state_categorical_sampler():
+    """A sampler written like mlx-lm's: compiled with inputs=outputs=mx.random.state."""
+    traces = []
+
+    def categorical_sampling(logits, temp):
+        traces.append(1)
+        return mx.random.categorical(logits * (1 / temp))
+
+    sampler = mx.compile(categorical_sampling, inputs=mx.random.state, outputs=mx.random.state)
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    logits = mx.array(np.tile(np.log(p), (64, 1)).astype(np.float32))
+    for temp in (1.0, 0.5):
+        mx.random.seed(21)
+        draws = [np.array(sampler(logits, temp)) for _ in range(60)]
+        mx.random.seed(21)
+        want = [np.array(categorical_sampling(logits, temp)) for _ in range(60)]
+        for g, w in zip(draws, want):
+            np.testing.assert_array_equal(g, w)  # the uncompiled sequence
+        assert len({d.tobytes() for d in draws}) == 60  # a different batch on every call
+        q = p ** (1 / temp) / np.sum(p ** (1 / temp))
+        freq = np.bincount(np.concatenate(draws), minlength=4) / (64 * 60)
+        np.testing.assert_allclose(freq, q, atol=0.03)  # 3840 samples: std <= 0.008
+    assert len(traces) == 2 + 120  # one trace per temperature, plus the uncompiled calls
+
+
+def test_random_state_inside_a_larger_state_tree():
+    """Training-style state [params, mx.random.state] (dropout draws from the global key)."""
+    def make(params):
+        def step(x):
+            mask = mx.random.bernoulli(0.5, x.shape)
+            params["w"] = params["w"] + mx.where(mask, x, 0.0)
+            return mx.sum(params["w"])
+        return step
+
+    x = mx.ones((16,))
+    mx.random.seed(1)
+    ref = {"w": mx.zeros((16,))}
+    fr = make(ref)
+    want = [fr(x).item() for _ in range(4)]
+    mx.random.seed(1)
+    params = {"w": mx.zeros((16,))}
+    state = [params, mx.random.state]
+    cstep = mx.compile(make(params), inputs=state, outputs=state)
+    got = [cstep(x).item() for _ in range(4)]
+    assert got == want and len(set(np.diff(got))) > 1
+    np.testing.assert_array_equal(np.array(params["w"]), np.array(ref["w"]))
