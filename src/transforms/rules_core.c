@@ -1,7 +1,9 @@
 /* src/transforms/rules_core.c: the rule table itself, helpers shared by rules, and the rules of
  * the core primitives (copies, conversions, views, where they are linear: the JVP of a linear
- * primitive is the same primitive applied to the tangent). */
+ * primitive is the same primitive applied to the tangent). as_strided scatters its cotangent back
+ * through its index map; view (bit reinterpretation) has no derivative. */
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "rules.h"
@@ -154,6 +156,37 @@ static mx_status depends_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_arra
     return MX_OK;
 }
 
+/* as_strided: out[i] = flat(x)[offset + sum_d i_d strides[d]] over the row-major input, so the
+ * VJP scatter-adds the cotangent into zeros of the input's size through the same index map (built
+ * by applying as_strided to arange); overlapping windows accumulate. The JVP is linear_jvp. */
+static mx_status as_strided_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                                mx_array **grads) {
+    if (!wanted[0]) return MX_OK;
+    const mx_as_strided_params *p = MX_PARAMS(mx_as_strided_params, c->node);
+    const mx_meta *im = &c->in[0]->v.m, *om = &c->node->out[0].m;
+    mx_stream s = c->s;
+    int64_t n = 1, m = 1;
+    for (int d = 0; d < im->ndim; d++) n *= im->shape[d];
+    for (int d = 0; d < om->ndim; d++) m *= om->shape[d];
+    mx_dtype it = n > INT32_MAX ? MX_INT64 : MX_INT32;
+    mx_array *idx = mx_as_strided(mx_arange(0, (double)n, 1, it, s), om->shape, p->strides,
+                                  om->ndim, p->offset, s);
+    idx = mx_reshape(idx, &m, 1, s);
+    mx_array *z = mx_zeros(&n, 1, cot[0]->v.m.dtype, s);
+    int axis0 = 0;
+    mx_array *flat = mx_scatter_add(z, &idx, 1, mx_reshape(cot[0], &m, 1, s), &axis0, s);
+    grads[0] = mx_reshape(flat, im->shape, im->ndim, s);
+    return OK_OR_ERR(grads[0]);
+}
+
+/* view (bit reinterpretation): no derivative, like a NO_GRAD primitive (the bits of one dtype
+ * are not a differentiable function of the values of another). */
+static mx_status view_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                          mx_array **grads) {
+    (void)c, (void)cot, (void)wanted, (void)grads;
+    return MX_OK;
+}
+
 /* ---- vmap of the structural core primitives (batch axis moved to the front) ---- */
 static mx_status broadcast_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
                                 mx_array **out, int *out_ax) {
@@ -213,6 +246,35 @@ static mx_status slice_vmap(const mx_grad_ctx *c, mx_array *const *in, const int
     return mx_vmap_remake(c, &q, &x, B, out, out_ax);
 }
 
+/* as_strided on the batch-front input: each example is one row of B of the row-major input,
+ * so the batch stride is the per-example size; the strides and offset within it are unchanged. */
+static mx_status as_strided_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                                 mx_array **out, int *out_ax) {
+    const mx_as_strided_params *p = MX_PARAMS(mx_as_strided_params, c->node);
+    const mx_meta *im = &c->in[0]->v.m, *om = &c->node->out[0].m;
+    MX_CHECK(om->ndim < MX_MAX_DIMS, MX_ERR_VALUE, "[vmap] too many dimensions");
+    int64_t B = mx_vmap_batch(in, ax, 1), n = 1;
+    for (int d = 0; d < im->ndim; d++) n *= im->shape[d];
+    mx_as_strided_params q;
+    memset(&q, 0, sizeof q);
+    q.strides[0] = n;
+    for (int d = 0; d < om->ndim; d++) q.strides[d + 1] = p->strides[d];
+    q.offset = p->offset;
+    mx_array *x = mx_batch_front(in[0], ax[0], B, c->s);
+    MX_CHECK(x != NULL, mx_error_status(), "%s", mx_error_message());
+    return mx_vmap_remake(c, &q, &x, B, out, out_ax);
+}
+
+/* view: with the batch in front the per-example last axis stays last (a 0-d example keeps its
+ * size), so the same primitive applies. */
+static mx_status view_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                           mx_array **out, int *out_ax) {
+    int64_t B = mx_vmap_batch(in, ax, 1);
+    mx_array *x = mx_batch_front(in[0], ax[0], B, c->s);
+    MX_CHECK(x != NULL, mx_error_status(), "%s", mx_error_message());
+    return mx_vmap_remake(c, c->node->params, &x, B, out, out_ax);
+}
+
 void mx_grad_register_core(mx_rules *r) {
     int same[] = {MX_PRIM_COPY, MX_PRIM_IDENTITY, MX_PRIM_ASTYPE, MX_PRIM_STOP_GRADIENT,
                   MX_PRIM_FULL, MX_PRIM_DEPENDS};
@@ -241,4 +303,11 @@ void mx_grad_register_core(mx_rules *r) {
     r->jvp[MX_PRIM_STOP_GRADIENT] = stop_jvp;
     r->vjp[MX_PRIM_DEPENDS] = depends_vjp;
     r->jvp[MX_PRIM_DEPENDS] = depends_jvp;
+    r->vjp[MX_PRIM_AS_STRIDED] = as_strided_vjp;
+    r->jvp[MX_PRIM_AS_STRIDED] = linear_jvp;
+    r->vmap[MX_PRIM_AS_STRIDED] = as_strided_vmap;
+    r->vjp[MX_PRIM_VIEW_DTYPE] = view_vjp;
+    r->jvp[MX_PRIM_VIEW_DTYPE] = stop_jvp;
+    r->vmap[MX_PRIM_VIEW_DTYPE] = view_vmap;
+    /* ARANGE has no inputs: NO_GRAD, and vmap never reaches it (nothing batched flows in) */
 }
