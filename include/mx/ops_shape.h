@@ -24,7 +24,8 @@ mx_array *mx_broadcast_to(mx_array *a, const int64_t *shape, int ndim, mx_stream
 mx_array *mx_slice(mx_array *a, const int64_t *start, const int64_t *stop, const int64_t *step,
                    mx_stream s);
 /* A view of the row-major elements of a with given shape and strides (elements) and offset.
- * shape/strides NULL: a's shape and row-major strides. Unchecked against a's size, as MLX. */
+ * shape/strides NULL: a's shape and row-major strides. MX_ERR_VALUE when the view would reach an
+ * element outside a (MLX does not check; we never read out of bounds). */
 mx_array *mx_as_strided(mx_array *a, const int64_t *shape, const int64_t *strides, int ndim,
                         int64_t offset, mx_stream s);
 mx_array *mx_expand_dims(mx_array *a, const int *axes, int naxes, mx_stream s);

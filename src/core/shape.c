@@ -99,11 +99,15 @@ void mx_layout_update_flags(mx_layout *v) {
         }
         if (ok) f |= MX_CONTIG;
     }
-    /* data_size: elements from the first to the last reachable one (for non-negative strides) */
+    /* data_size: elements from the lowest to the highest reachable one; a negative stride spans
+     * as much as a positive one (a reversed view is not a broadcast scalar) */
     if (size > 0) {
         span = 1;
         for (int i = 0; i < nd; i++)
-            if (v->m.shape[i] > 1 && v->strides[i] > 0) span += v->strides[i] * (v->m.shape[i] - 1);
+            if (v->m.shape[i] > 1) {
+                int64_t as = v->strides[i] < 0 ? -v->strides[i] : v->strides[i];
+                span += as * (v->m.shape[i] - 1);
+            }
     }
     v->data_size = (f & MX_CONTIG) ? size : span;
     v->flags = f;

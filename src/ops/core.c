@@ -240,6 +240,19 @@ mx_array *mx_as_strided(mx_array *a, const int64_t *shape, const int64_t *stride
         }
     }
     p.offset = offset;
+    /* every element the view can reach must lie inside a's (row-major) elements: MLX leaves this
+     * unchecked, but an out-of-bounds view would read memory that is not the array's */
+    if (mx_meta_size(&o) > 0) {
+        __int128 lo = offset, hi = offset, n = mx_meta_size(&a->v.m);
+        for (int i = 0; i < ndim; i++) {
+            __int128 e = (__int128)p.strides[i] * (o.shape[i] - 1);
+            if (e < 0) lo += e;
+            else hi += e;
+        }
+        MX_CHECK_NULL(lo >= 0 && hi < n, MX_ERR_VALUE,
+                      "[as_strided] the view reaches elements outside the array's %lld elements",
+                      (long long)n);
+    }
     return mx_node_make1(MX_PRIM_AS_STRIDED, &p, sizeof p, &a, 1, &o, s);
 }
 

@@ -1,8 +1,8 @@
 /* src/transforms/rules_linalg.c: derivative and vmap rules of the linalg family
  * (src/prims/linalg.def). At the primitive level both operands have equal batch dimensions and a
  * common dtype (the op layer broadcast them as views, whose own vjp sums the broadcast away).
- *  matmul  C = A @ B:                 dA = G @ B^T, dB = A^T @ G (transposes without conjugation,
- *                                     as MLX); jvp dC = dA @ B + A @ dB
+ *  matmul  C = A @ B:                 dA = G @ B^H, dB = A^H @ G (conjugate transposes: a
+ *                                     cotangent is dL/d(conj C), as MLX); jvp dC = dA @ B + A @ dB
  *  addmm   C = alpha A @ B + beta X:  dA = alpha G @ B^T, dB = alpha A^T @ G, dX = beta G
  * Gradients are summed down to each input's shape (mx_sum_to_shape) in case an input was stored
  * broadcast. vmap: the batch axis in front of the batched operands (an unbatched matmul operand
@@ -13,7 +13,11 @@
 
 #define ERR_OR_OK() (mx_error_status() == MX_OK ? MX_OK : mx_error_status())
 
-static mx_array *mT(mx_array *x, mx_stream s) { return mx_swapaxes(x, -1, -2, s); }
+/* the adjoint of the last two axes (a plain transpose for real dtypes) */
+static mx_array *mT(mx_array *x, mx_stream s) {
+    mx_array *t = mx_swapaxes(x, -1, -2, s);
+    return t && mx_array_dtype(t) == MX_COMPLEX64 ? mx_conj(t, s) : t;
+}
 
 /* alpha * x (x unchanged when alpha == 1) */
 static mx_array *scale(mx_array *x, double alpha, mx_stream s) {

@@ -310,3 +310,20 @@ TEST(astype_conversions) {
     mx_array *arr[6] = {x, b, i8, h, bf, c};
     for (int i = 0; i < 6; i++) mx_array_release(arr[i]);
 }
+
+TEST(reversed_1d_operand_is_not_a_scalar) {
+    /* regression: a 1-D reversed view next to a dense operand was read as a broadcast scalar */
+    double xv[6] = {1, 3, 3, 2, 5, 0}, pv[6] = {-1, 0, 5, 5, 5, 5};
+    int64_t sh[1] = {6}, st[1] = {MX_SLICE_NONE}, sp[1] = {-1};
+    mx_array *x = t_f64(xv, sh, 1), *p = t_f64(pv, sh, 1);
+    mx_array *r = mx_slice(x, st, st, sp, S);
+    mx_array *d = mx_subtract(r, p, S), *g = mx_greater(p, r, S);
+    double o[6], q[6];
+    CHECK(t_read(d, o, 6) == 6 && t_read(g, q, 6) == 6);
+    for (int i = 0; i < 6; i++) {
+        CHECK(o[i] == xv[5 - i] - pv[i]);
+        CHECK(q[i] == (pv[i] > xv[5 - i]));
+    }
+    mx_array *arr[5] = {x, p, r, d, g};
+    for (int i = 0; i < 5; i++) mx_array_release(arr[i]);
+}

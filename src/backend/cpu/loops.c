@@ -113,7 +113,12 @@ bool mx_layouts_same_dense(const mx_layout *const *views, int nops) {
 }
 
 /* ---- elementwise output layout and drivers ---- */
-static bool is_scalar_bcast(const mx_layout *v) { return v->data_size <= 1; }
+/* one element stands for all: every axis of extent > 1 has stride 0 */
+static bool is_scalar_bcast(const mx_layout *v) {
+    for (int d = 0; d < v->m.ndim; d++)
+        if (v->m.shape[d] > 1 && v->strides[d] != 0) return false;
+    return true;
+}
 
 static bool same_strides(const mx_layout *a, const mx_layout *b) {
     for (int d = 0; d < a->m.ndim; d++)
