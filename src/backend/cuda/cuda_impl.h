@@ -37,5 +37,6 @@ mx_status mx_cuda_no_f64(const char *op, const mx_layout *v, int n);
 /* kernel families (cuda_kernels.c, cuda_gemm.c) */
 void mx_cuda_register_kernels(mx_kernel_fn *k);
 void mx_cuda_register_gemm(mx_kernel_fn *k);
+void mx_cuda_register_families(mx_kernel_fn *k); /* cuda_families.c */
 
 #endif

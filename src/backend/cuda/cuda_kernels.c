@@ -230,4 +230,5 @@ void mx_cuda_register_kernels(mx_kernel_fn *k) {
     k[MX_PRIM_RESHAPE] = reshape_kernel;
     k[MX_PRIM_REDUCE] = reduce_kernel;
     k[MX_PRIM_SOFTMAX] = softmax_kernel;
+    mx_cuda_register_families(k);
 }
