@@ -495,15 +495,20 @@ PyObject *mxpy_to_numpy(mx_array *a, bool raw_bf16) {
             return NULL;
         }
         mx_array_release(x);
-        x = mx_view(a, MX_UINT16, MX_DEFAULT_STREAM);
+        x = mx_view(a, MX_UINT16, mx_stream_of_device(MX_CPU)); /* host-side plumbing */
         if (!x) return mxpy_raise();
     }
     PyObject *w = mxpy_wrap(x); /* its buffer export makes the copy below */
     if (!w) return NULL;
-    PyObject *np = PyImport_ImportModule("numpy");
-    PyObject *r = np ? PyObject_CallMethod(np, "array", "O", w) : NULL;
-    Py_XDECREF(np);
+    /* go through a memoryview: if the export fails, the error surfaces here instead of NumPy
+     * falling back to __array__ (which would call back into this function) */
+    PyObject *mv = PyMemoryView_FromObject(w);
     Py_DECREF(w);
+    if (!mv) return NULL;
+    PyObject *np = PyImport_ImportModule("numpy");
+    PyObject *r = np ? PyObject_CallMethod(np, "array", "O", mv) : NULL;
+    Py_XDECREF(np);
+    Py_DECREF(mv);
     return r;
 }
 
@@ -535,7 +540,8 @@ static int array_getbuffer(PyObject *self, Py_buffer *view, int flags) {
         bool contig;
         Py_BEGIN_ALLOW_THREADS contig = p && mx_array_is_row_contiguous(b->a);
         Py_END_ALLOW_THREADS if (p && !contig) { /* export a dense copy instead */
-            mx_array *c = mx_copy(b->a, MX_DEFAULT_STREAM);
+            /* on the CPU stream: exporting must work whatever the default device (float64 too) */
+            mx_array *c = mx_copy(b->a, mx_stream_of_device(MX_CPU));
             mx_array_release(b->a);
             b->a = c;
             p = c ? mxpy_data(c) : (mxpy_raise(), NULL);

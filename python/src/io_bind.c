@@ -636,7 +636,7 @@ static PyObject *m_dlpack(PyObject *self, PyObject *args, PyObject *kw) {
             PyErr_SetString(PyExc_BufferError, "[__dlpack__] the array is not row-contiguous; a copy is needed");
             return NULL;
         }
-        mx_array *c = mx_copy(x, MX_DEFAULT_STREAM);
+        mx_array *c = mx_copy(x, mx_stream_of_device(MX_CPU)); /* host-side, any dtype */
         mx_array_release(x);
         if (!c) return mxpy_raise();
         x = c;
