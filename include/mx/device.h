@@ -46,6 +46,7 @@ int       mx_device_count(mx_device_type t);
 
 /* This thread's default stream on device type d. */
 mx_stream mx_default_stream(mx_device_type d);
+/* Make s this thread's default stream of its device (the default device does not change). */
 mx_status mx_set_default_stream(mx_stream s);
 /* A new stream on device d; MX_ERR_VALUE if d is unavailable. */
 mx_status mx_new_stream(mx_device d, mx_stream *out);

@@ -103,8 +103,7 @@ mx_status mx_set_default_stream(mx_stream s) {
     s = mx_stream_resolve(s);
     MX_CHECK(s.index >= 0 && s.index < n_streams, MX_ERR_VALUE,
              "[set_default_stream] unknown stream %d", s.index);
-    tl_default[s.device] = s.index;
-    default_device_type = s.device;
+    tl_default[s.device] = s.index; /* the default of its device; the default device stays */
     return MX_OK;
 }
 

@@ -9,8 +9,11 @@ import mlx.core as mx
 
 def test_devices():
     d = mx.default_device()
-    assert d == mx.cpu and mx.cpu == mx.DeviceType.cpu and repr(mx.cpu) == "DeviceType.cpu"
-    assert repr(d) == "Device(cpu, 0)" and d.type == mx.cpu
+    # the GPU is the default wherever it is available (MLX's rule), unless a run picked the CPU
+    assert d == (mx.gpu if mx.is_available(mx.gpu) and d.type == mx.gpu else mx.cpu)
+    assert mx.cpu == mx.DeviceType.cpu and repr(mx.cpu) == "DeviceType.cpu"
+    c = mx.Device(mx.cpu)
+    assert repr(c) == "Device(cpu, 0)" and c.type == mx.cpu
     assert mx.Device(mx.cpu) == mx.Device(mx.cpu, 0)
     assert mx.is_available(mx.cpu) and mx.is_available(mx.Device(mx.cpu))
     assert mx.device_count(mx.cpu) == 1
@@ -22,6 +25,8 @@ def test_devices():
         with pytest.raises(ValueError):
             mx.add(1, 2, stream=mx.gpu)
     mx.set_default_device(mx.cpu)
+    assert mx.default_device() == mx.cpu
+    mx.set_default_device(d)  # leave the default as this run had it
 
 
 def test_streams():
