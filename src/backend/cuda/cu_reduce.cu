@@ -72,8 +72,8 @@ template <class A> __device__ A block_reduce(int kind, A v) {
 }
 
 // pass 1: grid (chunks, rows); each block folds its chunk of its row into partial[row][chunk]
-template <class S, class A>
-__global__ void reduce_pass(A *partial, const S *in, int64_t cols, int64_t chunk, int kind) {
+template <class S, class A, int kind> /* the kind is a template argument: the inner loop has no switch */
+__global__ void reduce_pass(A *partial, const S *in, int64_t cols, int64_t chunk) {
     int64_t row = blockIdx.y, c0 = (int64_t)blockIdx.x * chunk;
     int64_t c1 = c0 + chunk < cols ? c0 + chunk : cols;
     const S *r = in + row * cols;
@@ -167,8 +167,16 @@ int reduce_rows(int kind, int mean, void *out, const void *in, int64_t rows, int
     for (int64_t r0 = 0; r0 < rows; r0 += 65535) {
         int64_t rn = rows - r0 < 65535 ? rows - r0 : 65535;
         dim3 grid((unsigned)nchunks, (unsigned)rn);
-        reduce_pass<S, A><<<grid, threads, 0, s>>>(partial + r0 * nchunks,
-                                                    (const S *)in + r0 * cols, cols, chunk, kind);
+        A *pp = partial + r0 * nchunks;
+        const S *ip = (const S *)in + r0 * cols;
+        switch (kind) {
+        case R_SUM: reduce_pass<S, A, R_SUM><<<grid, threads, 0, s>>>(pp, ip, cols, chunk); break;
+        case R_PROD: reduce_pass<S, A, R_PROD><<<grid, threads, 0, s>>>(pp, ip, cols, chunk); break;
+        case R_MIN: reduce_pass<S, A, R_MIN><<<grid, threads, 0, s>>>(pp, ip, cols, chunk); break;
+        case R_MAX: reduce_pass<S, A, R_MAX><<<grid, threads, 0, s>>>(pp, ip, cols, chunk); break;
+        case R_AND: reduce_pass<S, A, R_AND><<<grid, threads, 0, s>>>(pp, ip, cols, chunk); break;
+        default: reduce_pass<S, A, R_OR><<<grid, threads, 0, s>>>(pp, ip, cols, chunk); break;
+        }
     }
     for (int64_t r0 = 0; r0 < rows; r0 += 1 << 30) {
         int64_t rn = rows - r0 < (1 << 30) ? rows - r0 : (1 << 30);
