@@ -44,6 +44,13 @@ const mx_rules *mx_grad_rules(void);
 #undef MX_GRAD_FAMILY
 
 /* ---- helpers for rules ---- */
+#define OK_OR_ERR(x) ((x) ? MX_OK : mx_error_status())
+/* The rules of a primitive that passes its one input through unchanged, and the JVP of a linear
+ * one-input primitive: the same primitive (same params) applied to the tangent. */
+mx_status mx_rule_identity_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                               mx_array **grads);
+mx_status mx_rule_identity_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out);
+mx_status mx_rule_linear_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out);
 /* A scalar of a's dtype. */
 mx_array *mx_k(double v, mx_array *like);
 /* Sum g down to `shape` (undoing a broadcast): sums leading and stretched axes. */

@@ -47,24 +47,22 @@ mx_array *mx_sum_to_shape(mx_array *g, const mx_meta *m, mx_stream s) {
     return r ? mx_reshape(r, m->shape, m->ndim, s) : NULL;
 }
 
-#define OK_OR_ERR(x) ((x) ? MX_OK : mx_error_status())
-
 /* ---- linear primitives: vjp written per primitive, jvp = the same primitive on the tangent */
-static mx_status linear_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
+mx_status mx_rule_linear_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
     const mx_node *n = c->node;
     out[0] = mx_make_like(n->prim, n->params, n->params_size, &tan[0], 1, &n->out[0].m,
                           tan[0]->v.m.dtype, c->s);
     return OK_OR_ERR(out[0]);
 }
 
-static mx_status identity_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
-                              mx_array **grads) {
+mx_status mx_rule_identity_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                               mx_array **grads) {
     (void)c;
     if (wanted[0]) grads[0] = cot[0];
     return MX_OK;
 }
 
-static mx_status identity_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
+mx_status mx_rule_identity_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
     (void)c;
     out[0] = tan[0];
     return MX_OK;
@@ -158,7 +156,7 @@ static mx_status depends_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_arra
 
 /* as_strided: out[i] = flat(x)[offset + sum_d i_d strides[d]] over the row-major input, so the
  * VJP scatter-adds the cotangent into zeros of the input's size through the same index map (built
- * by applying as_strided to arange); overlapping windows accumulate. The JVP is linear_jvp. */
+ * by applying as_strided to arange); overlapping windows accumulate. The JVP is mx_rule_linear_jvp. */
 static mx_status as_strided_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
                                 mx_array **grads) {
     if (!wanted[0]) return MX_OK;
@@ -283,28 +281,28 @@ void mx_grad_register_core(mx_rules *r) {
     r->vmap[MX_PRIM_RESHAPE] = reshape_vmap;
     r->vmap[MX_PRIM_TRANSPOSE] = transpose_vmap;
     r->vmap[MX_PRIM_SLICE] = slice_vmap;
-    r->vjp[MX_PRIM_COPY] = identity_vjp;
-    r->jvp[MX_PRIM_COPY] = identity_jvp;
-    r->vjp[MX_PRIM_IDENTITY] = identity_vjp;
-    r->jvp[MX_PRIM_IDENTITY] = identity_jvp;
+    r->vjp[MX_PRIM_COPY] = mx_rule_identity_vjp;
+    r->jvp[MX_PRIM_COPY] = mx_rule_identity_jvp;
+    r->vjp[MX_PRIM_IDENTITY] = mx_rule_identity_vjp;
+    r->jvp[MX_PRIM_IDENTITY] = mx_rule_identity_jvp;
     r->vjp[MX_PRIM_ASTYPE] = astype_vjp;
     r->jvp[MX_PRIM_ASTYPE] = astype_jvp;
     r->vjp[MX_PRIM_BROADCAST] = broadcast_vjp;
-    r->jvp[MX_PRIM_BROADCAST] = linear_jvp;
+    r->jvp[MX_PRIM_BROADCAST] = mx_rule_linear_jvp;
     r->vjp[MX_PRIM_RESHAPE] = reshape_vjp;
-    r->jvp[MX_PRIM_RESHAPE] = linear_jvp;
+    r->jvp[MX_PRIM_RESHAPE] = mx_rule_linear_jvp;
     r->vjp[MX_PRIM_TRANSPOSE] = transpose_vjp;
-    r->jvp[MX_PRIM_TRANSPOSE] = linear_jvp;
+    r->jvp[MX_PRIM_TRANSPOSE] = mx_rule_linear_jvp;
     r->vjp[MX_PRIM_SLICE] = slice_vjp;
-    r->jvp[MX_PRIM_SLICE] = linear_jvp;
+    r->jvp[MX_PRIM_SLICE] = mx_rule_linear_jvp;
     r->vjp[MX_PRIM_FULL] = full_vjp;
-    r->jvp[MX_PRIM_FULL] = linear_jvp;
+    r->jvp[MX_PRIM_FULL] = mx_rule_linear_jvp;
     r->vjp[MX_PRIM_STOP_GRADIENT] = stop_vjp;
     r->jvp[MX_PRIM_STOP_GRADIENT] = stop_jvp;
     r->vjp[MX_PRIM_DEPENDS] = depends_vjp;
     r->jvp[MX_PRIM_DEPENDS] = depends_jvp;
     r->vjp[MX_PRIM_AS_STRIDED] = as_strided_vjp;
-    r->jvp[MX_PRIM_AS_STRIDED] = linear_jvp;
+    r->jvp[MX_PRIM_AS_STRIDED] = mx_rule_linear_jvp;
     r->vmap[MX_PRIM_AS_STRIDED] = as_strided_vmap;
     r->vjp[MX_PRIM_VIEW_DTYPE] = view_vjp;
     r->jvp[MX_PRIM_VIEW_DTYPE] = stop_jvp;

@@ -30,7 +30,6 @@
 #include "../prims/index_params.h"
 #include "rules.h"
 
-#define OK_OR_ERR(x) ((x) ? MX_OK : mx_error_status())
 #define ERR_OR_OK() (mx_error_status() == MX_OK ? MX_OK : mx_error_status())
 
 /* ---- helpers ---- */

@@ -9,7 +9,6 @@
 #include "../prims/reduce_params.h"
 #include "rules.h"
 
-#define OK_OR_ERR(x) ((x) ? MX_OK : mx_error_status())
 
 /* conj(a) for complex a; a itself otherwise */
 static mx_array *cconj(mx_array *a, mx_stream s) {

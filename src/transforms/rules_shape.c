@@ -10,29 +10,6 @@
 #include "../prims/shape_params.h"
 #include "rules.h"
 
-#define OK_OR_ERR(x) ((x) ? MX_OK : mx_error_status())
-
-/* The primitive of c applied to the single tangent (linear one-input primitives). */
-static mx_status self_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
-    const mx_node *n = c->node;
-    out[0] = mx_make_like(n->prim, n->params, n->params_size, &tan[0], 1, &n->out[0].m,
-                          tan[0]->v.m.dtype, c->s);
-    return OK_OR_ERR(out[0]);
-}
-
-static mx_status identity_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
-                              mx_array **grads) {
-    (void)c;
-    if (wanted[0]) grads[0] = cot[0];
-    return MX_OK;
-}
-
-static mx_status identity_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out) {
-    (void)c;
-    out[0] = tan[0];
-    return MX_OK;
-}
-
 /* x[.., b:e, ..] on axis ax */
 static mx_array *axis_range(mx_array *x, int ax, int64_t b, int64_t e, mx_stream s) {
     int64_t st[MX_MAX_DIMS], en[MX_MAX_DIMS];
@@ -290,9 +267,9 @@ void mx_grad_register_shape(mx_rules *r) {
     r->jvp[MX_PRIM_PAD] = pad_jvp;
     r->vmap[MX_PRIM_PAD] = pad_vmap;
     r->vjp[MX_PRIM_DIAGONAL] = diagonal_vjp;
-    r->jvp[MX_PRIM_DIAGONAL] = self_jvp;
+    r->jvp[MX_PRIM_DIAGONAL] = mx_rule_linear_jvp;
     r->vmap[MX_PRIM_DIAGONAL] = diagonal_vmap;
-    r->vjp[MX_PRIM_CONTIGUOUS] = identity_vjp;
-    r->jvp[MX_PRIM_CONTIGUOUS] = identity_jvp;
+    r->vjp[MX_PRIM_CONTIGUOUS] = mx_rule_identity_vjp;
+    r->jvp[MX_PRIM_CONTIGUOUS] = mx_rule_identity_jvp;
     r->vmap[MX_PRIM_CONTIGUOUS] = contiguous_vmap;
 }

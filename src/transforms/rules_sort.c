@@ -11,7 +11,6 @@
 #include "../prims/sort_params.h"
 #include "rules.h"
 
-#define OK_OR_ERR(x) ((x) ? MX_OK : mx_error_status())
 
 /* The permutation along p->axis that sorts (or partitions) x as the node did. */
 static mx_array *node_perm(const mx_grad_ctx *c, mx_array *x) {
