@@ -193,3 +193,14 @@ int mxpy_axes(PyObject *o, int *axes, int *naxes) {
     *naxes = n;
     return 0;
 }
+
+int mxpy_opt_int(PyObject *o, const char *what, int64_t dflt, int *out) {
+    int64_t v = dflt;
+    if (!MXPY_ABSENT(o) && mxpy_int(o, what, &v) < 0) return -1;
+    if (v < INT32_MIN || v > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "%s out of range", what);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}

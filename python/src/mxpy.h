@@ -164,4 +164,16 @@ PyObject *mxpy_random_state_list(void);
 int       mxpy_random_state_pull(void); /* element 0 <- the global key */
 int       mxpy_random_state_push(void); /* the global key <- element 0 */
 
+/* Wrappers' tails: release the converted argument x and wrap (or fail with) the result r. */
+static inline PyObject *mxpy_done(mx_array *x, mx_array *r) {
+    mx_array_release(x);
+    return mxpy_wrap(r);
+}
+static inline PyObject *mxpy_fail_release(mx_array *x) {
+    mx_array_release(x);
+    return NULL;
+}
+/* An optional int argument (default dflt) that must fit in 32 bits; "what" names it in errors. */
+int mxpy_opt_int(PyObject *o, const char *what, int64_t dflt, int *out);
+
 #endif

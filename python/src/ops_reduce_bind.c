@@ -16,27 +16,6 @@
     mx_array *x = mxpy_to_array((o), MX_DTYPE_AUTO);                                               \
     if (!x) return NULL
 
-static PyObject *done(mx_array *x, mx_array *r) {
-    mx_array_release(x);
-    return mxpy_wrap(r);
-}
-
-static PyObject *fail(mx_array *x) {
-    mx_array_release(x);
-    return NULL;
-}
-
-static int opt_int(PyObject *o, const char *what, int64_t dflt, int *out) {
-    int64_t v = dflt;
-    if (!MXPY_ABSENT(o) && mxpy_int(o, what, &v) < 0) return -1;
-    if (v < INT32_MIN || v > INT32_MAX) {
-        PyErr_Format(PyExc_ValueError, "%s out of range", what);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
 /* ---- reductions ---- */
 typedef mx_array *(*red_fn)(mx_array *, const int *, int, bool, mx_stream);
 static PyObject *op_reduce(PyObject *self, PyObject *args, PyObject *kw) {
@@ -45,7 +24,7 @@ static PyObject *op_reduce(PyObject *self, PyObject *args, PyObject *kw) {
     bool keep;
     if (mxpy_axes(a[1], axes, &n) < 0 || mxpy_bool(a[2], false, &keep) < 0) return NULL;
     ARRAY(x, a[0]);
-    return done(x, ((red_fn)op->fn)(x, n < 0 ? NULL : axes, n < 0 ? 0 : n, keep, s));
+    return mxpy_done(x, ((red_fn)op->fn)(x, n < 0 ? NULL : axes, n < 0 ? 0 : n, keep, s));
 }
 
 typedef mx_array *(*var_fn)(mx_array *, const int *, int, bool, int, mx_stream);
@@ -54,10 +33,10 @@ static PyObject *op_var(PyObject *self, PyObject *args, PyObject *kw) {
     int axes[MX_MAX_DIMS], n, ddof;
     bool keep;
     if (mxpy_axes(a[1], axes, &n) < 0 || mxpy_bool(a[2], false, &keep) < 0 ||
-        opt_int(a[3], "ddof", 0, &ddof) < 0)
+        mxpy_opt_int(a[3], "ddof", 0, &ddof) < 0)
         return NULL;
     ARRAY(x, a[0]);
-    return done(x, ((var_fn)op->fn)(x, n < 0 ? NULL : axes, n < 0 ? 0 : n, keep, ddof, s));
+    return mxpy_done(x, ((var_fn)op->fn)(x, n < 0 ? NULL : axes, n < 0 ? 0 : n, keep, ddof, s));
 }
 
 typedef mx_array *(*arg_fn)(mx_array *, int, bool, bool, mx_stream);
@@ -65,9 +44,9 @@ static PyObject *op_argreduce(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(4);
     int ax;
     bool keep;
-    if (opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_bool(a[2], false, &keep) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_bool(a[2], false, &keep) < 0) return NULL;
     ARRAY(x, a[0]);
-    return done(x, ((arg_fn)op->fn)(x, ax, MXPY_ABSENT(a[1]), keep, s));
+    return mxpy_done(x, ((arg_fn)op->fn)(x, ax, MXPY_ABSENT(a[1]), keep, s));
 }
 
 /* cumsum & co: (a, /, axis=None, *, reverse=False, inclusive=True, dtype=None, stream=None) */
@@ -77,7 +56,7 @@ static PyObject *op_scan(PyObject *self, PyObject *args, PyObject *kw) {
     int ax;
     bool rev, inc;
     mx_dtype t;
-    if (opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_bool(a[2], false, &rev) < 0 ||
+    if (mxpy_opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_bool(a[2], false, &rev) < 0 ||
         mxpy_bool(a[3], true, &inc) < 0 || mxpy_dtype(a[4], MX_DTYPE_AUTO, &t) < 0)
         return NULL;
     ARRAY(x, a[0]);
@@ -86,17 +65,17 @@ static PyObject *op_scan(PyObject *self, PyObject *args, PyObject *kw) {
         mx_array_release(x);
         if (!(x = c)) return mxpy_raise();
     }
-    return done(x, ((scan_fn)op->fn)(x, ax, MXPY_ABSENT(a[1]), rev, inc, s));
+    return mxpy_done(x, ((scan_fn)op->fn)(x, ax, MXPY_ABSENT(a[1]), rev, inc, s));
 }
 static PyObject *op_scan_nodtype(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(5);
     int ax;
     bool rev, inc;
-    if (opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_bool(a[2], false, &rev) < 0 ||
+    if (mxpy_opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_bool(a[2], false, &rev) < 0 ||
         mxpy_bool(a[3], true, &inc) < 0)
         return NULL;
     ARRAY(x, a[0]);
-    return done(x, ((scan_fn)op->fn)(x, ax, MXPY_ABSENT(a[1]), rev, inc, s));
+    return mxpy_done(x, ((scan_fn)op->fn)(x, ax, MXPY_ABSENT(a[1]), rev, inc, s));
 }
 
 static PyObject *op_softmax(PyObject *self, PyObject *args, PyObject *kw) {
@@ -105,7 +84,7 @@ static PyObject *op_softmax(PyObject *self, PyObject *args, PyObject *kw) {
     bool precise;
     if (mxpy_axes(a[1], axes, &n) < 0 || mxpy_bool(a[2], false, &precise) < 0) return NULL;
     ARRAY(x, a[0]);
-    return done(x, mx_softmax(x, n < 0 ? NULL : axes, n < 0 ? 0 : n, precise, s));
+    return mxpy_done(x, mx_softmax(x, n < 0 ? NULL : axes, n < 0 ? 0 : n, precise, s));
 }
 
 /* ---- sorting ---- */
@@ -113,18 +92,18 @@ typedef mx_array *(*sort_fn)(mx_array *, int, bool, mx_stream);
 static PyObject *op_sort(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(3);
     int ax;
-    if (opt_int(a[1], "axis", -1, &ax) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "axis", -1, &ax) < 0) return NULL;
     ARRAY(x, a[0]);
-    return done(x, ((sort_fn)op->fn)(x, ax, a[1] == Py_None, s));
+    return mxpy_done(x, ((sort_fn)op->fn)(x, ax, a[1] == Py_None, s));
 }
 
 typedef mx_array *(*part_fn)(mx_array *, int, int, bool, mx_stream);
 static PyObject *op_partition(PyObject *self, PyObject *args, PyObject *kw) { /* and topk */
     BEGIN(4);
     int k, ax;
-    if (opt_int(a[1], "kth", 0, &k) < 0 || opt_int(a[2], "axis", -1, &ax) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "kth", 0, &k) < 0 || mxpy_opt_int(a[2], "axis", -1, &ax) < 0) return NULL;
     ARRAY(x, a[0]);
-    return done(x, ((part_fn)op->fn)(x, k, ax, a[2] == Py_None, s));
+    return mxpy_done(x, ((part_fn)op->fn)(x, k, ax, a[2] == Py_None, s));
 }
 
 static PyObject *op_searchsorted(PyObject *self, PyObject *args, PyObject *kw) {
@@ -140,7 +119,7 @@ static PyObject *op_searchsorted(PyObject *self, PyObject *args, PyObject *kw) {
     if (mxpy_to_arrays(a[0], a[1], &x, &v) < 0) return NULL;
     mx_array *r = mx_searchsorted(x, v, right, s);
     mx_array_release(v);
-    return done(x, r);
+    return mxpy_done(x, r);
 }
 
 /* ---- gathers and scatters ---- */
@@ -148,27 +127,27 @@ typedef mx_array *(*take_fn)(mx_array *, mx_array *, int, bool, mx_stream);
 static PyObject *op_take(PyObject *self, PyObject *args, PyObject *kw) { /* take_along_axis */
     BEGIN(4);
     int ax;
-    if (opt_int(a[2], "axis", 0, &ax) < 0) return NULL;
+    if (mxpy_opt_int(a[2], "axis", 0, &ax) < 0) return NULL;
     ARRAY(x, a[0]);
     mx_array *i = mxpy_to_array(a[1], MX_DTYPE_AUTO);
-    if (!i) return fail(x);
+    if (!i) return mxpy_fail_release(x);
     mx_array *r = ((take_fn)op->fn)(x, i, ax, MXPY_ABSENT(a[2]), s);
     mx_array_release(i);
-    return done(x, r);
+    return mxpy_done(x, r);
 }
 
 static PyObject *op_put_along_axis(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(5);
     int ax;
-    if (opt_int(a[3], "axis", 0, &ax) < 0) return NULL;
+    if (mxpy_opt_int(a[3], "axis", 0, &ax) < 0) return NULL;
     ARRAY(x, a[0]);
     mx_array *i = mxpy_to_array(a[1], MX_DTYPE_AUTO);
     mx_array *v = i ? mxpy_to_array_weak(a[2], mx_array_dtype(x)) : NULL;
     mx_array *r = v ? mx_put_along_axis(x, i, v, ax, MXPY_ABSENT(a[3]), s) : NULL;
     mx_array_release(i);
     mx_array_release(v);
-    if (!v) return fail(x);
-    return done(x, r);
+    if (!v) return mxpy_fail_release(x);
+    return mxpy_done(x, r);
 }
 
 static PyObject *op_slice(PyObject *self, PyObject *args, PyObject *kw) {
@@ -180,8 +159,8 @@ static PyObject *op_slice(PyObject *self, PyObject *args, PyObject *kw) {
     mx_array *st = mxpy_to_array(a[1], MX_DTYPE_AUTO);
     mx_array *r = st ? mx_slice_dynamic(x, st, axes, n < 0 ? 0 : n, size, s) : NULL;
     mx_array_release(st);
-    if (!st) return fail(x);
-    return done(x, r);
+    if (!st) return mxpy_fail_release(x);
+    return mxpy_done(x, r);
 }
 
 static PyObject *op_slice_update(PyObject *self, PyObject *args, PyObject *kw) {
@@ -193,9 +172,9 @@ static PyObject *op_slice_update(PyObject *self, PyObject *args, PyObject *kw) {
     mx_array *st = u ? mxpy_to_array(a[2], MX_DTYPE_AUTO) : NULL;
     mx_array *r = st ? mx_slice_update_dynamic(x, u, st, axes, n < 0 ? 0 : n, s) : NULL;
     mx_array_release(u);
-    if (!st) return fail(x);
+    if (!st) return mxpy_fail_release(x);
     mx_array_release(st);
-    return done(x, r);
+    return mxpy_done(x, r);
 }
 
 /* ---- matmul family ---- */
@@ -206,7 +185,7 @@ static PyObject *op_bin(PyObject *self, PyObject *args, PyObject *kw) {
     if (mxpy_to_arrays(a[0], a[1], &x, &y) < 0) return NULL;
     mx_array *r = ((bin_fn)op->fn)(x, y, s);
     mx_array_release(y);
-    return done(x, r);
+    return mxpy_done(x, r);
 }
 
 static PyObject *op_addmm(PyObject *self, PyObject *args, PyObject *kw) {
@@ -216,11 +195,11 @@ static PyObject *op_addmm(PyObject *self, PyObject *args, PyObject *kw) {
         return NULL;
     ARRAY(c, a[0]);
     mx_array *x, *y;
-    if (mxpy_to_arrays(a[1], a[2], &x, &y) < 0) return fail(c);
+    if (mxpy_to_arrays(a[1], a[2], &x, &y) < 0) return mxpy_fail_release(c);
     mx_array *r = mx_addmm(c, x, y, alpha, beta, s);
     mx_array_release(x);
     mx_array_release(y);
-    return done(c, r);
+    return mxpy_done(c, r);
 }
 
 static PyObject *op_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
@@ -230,7 +209,7 @@ static PyObject *op_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *ax = a[2];
     if (MXPY_ABSENT(ax) || PyLong_Check(ax)) {
         int n = 2;
-        if (!MXPY_ABSENT(ax) && opt_int(ax, "axes", 2, &n) < 0) r = NULL;
+        if (!MXPY_ABSENT(ax) && mxpy_opt_int(ax, "axes", 2, &n) < 0) r = NULL;
         else r = mx_tensordot_n(x, y, n, s);
     } else {
         int aa[MX_MAX_DIMS], ab[MX_MAX_DIMS], na = -1, nb = -1;
@@ -253,18 +232,18 @@ static PyObject *op_tensordot(PyObject *self, PyObject *args, PyObject *kw) {
         }
     }
     mx_array_release(y);
-    if (!r && PyErr_Occurred()) return fail(x);
-    return done(x, r);
+    if (!r && PyErr_Occurred()) return mxpy_fail_release(x);
+    return mxpy_done(x, r);
 }
 
 static PyObject *op_vecdot(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(4);
     int ax;
     mx_array *x, *y;
-    if (opt_int(a[2], "axis", -1, &ax) < 0 || mxpy_to_arrays(a[0], a[1], &x, &y) < 0) return NULL;
+    if (mxpy_opt_int(a[2], "axis", -1, &ax) < 0 || mxpy_to_arrays(a[0], a[1], &x, &y) < 0) return NULL;
     mx_array *r = mx_vecdot(x, y, ax, s);
     mx_array_release(y);
-    return done(x, r);
+    return mxpy_done(x, r);
 }
 
 #define OP MXPY_OP

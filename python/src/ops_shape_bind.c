@@ -16,26 +16,6 @@
     mx_array *x = mxpy_to_array(a[0], MX_DTYPE_AUTO);                                              \
     if (!x) return NULL
 
-static PyObject *done(mx_array *x, mx_array *r) {
-    mx_array_release(x);
-    return mxpy_wrap(r);
-}
-
-static PyObject *fail(mx_array *x) {
-    mx_array_release(x);
-    return NULL;
-}
-
-static int opt_int(PyObject *o, const char *what, int64_t dflt, int *out) {
-    int64_t v = dflt;
-    if (!MXPY_ABSENT(o) && mxpy_int(o, what, &v) < 0) return -1;
-    if (v < INT32_MIN || v > INT32_MAX) {
-        PyErr_Format(PyExc_ValueError, "%s out of range", what);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
 
 static PyObject *op_reshape(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(3);
@@ -43,24 +23,24 @@ static PyObject *op_reshape(PyObject *self, PyObject *args, PyObject *kw) {
     int nd;
     if (mxpy_shape(a[1], "shape", sh, &nd) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_reshape(x, sh, nd, s));
+    return mxpy_done(x, mx_reshape(x, sh, nd, s));
 }
 
 static PyObject *op_flatten(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(4);
     int st, en;
-    if (opt_int(a[1], "start_axis", 0, &st) < 0 || opt_int(a[2], "end_axis", -1, &en) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "start_axis", 0, &st) < 0 || mxpy_opt_int(a[2], "end_axis", -1, &en) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_flatten(x, st, en, s));
+    return mxpy_done(x, mx_flatten(x, st, en, s));
 }
 
 static PyObject *op_unflatten(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(4);
     int ax, nd;
     int64_t sh[MX_MAX_DIMS];
-    if (opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_shape(a[2], "shape", sh, &nd) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_shape(a[2], "shape", sh, &nd) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_unflatten(x, ax, sh, nd, s));
+    return mxpy_done(x, mx_unflatten(x, ax, sh, nd, s));
 }
 
 /* f(a, axes, naxes, s) with axis=None meaning NULL: squeeze, flip, transpose. */
@@ -70,7 +50,7 @@ static PyObject *op_axes(PyObject *self, PyObject *args, PyObject *kw) {
     int axes[MX_MAX_DIMS], n;
     if (mxpy_axes(a[1], axes, &n) < 0) return NULL;
     ARRAY0(x);
-    return done(x, ((axes_fn)op->fn)(x, n < 0 ? NULL : axes, n < 0 ? 0 : n, s));
+    return mxpy_done(x, ((axes_fn)op->fn)(x, n < 0 ? NULL : axes, n < 0 ? 0 : n, s));
 }
 
 static PyObject *op_expand_dims(PyObject *self, PyObject *args, PyObject *kw) {
@@ -78,7 +58,7 @@ static PyObject *op_expand_dims(PyObject *self, PyObject *args, PyObject *kw) {
     int axes[MX_MAX_DIMS], n;
     if (mxpy_axes(a[1], axes, &n) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_expand_dims(x, axes, n, s));
+    return mxpy_done(x, mx_expand_dims(x, axes, n, s));
 }
 
 static PyObject *op_broadcast_to(PyObject *self, PyObject *args, PyObject *kw) {
@@ -87,7 +67,7 @@ static PyObject *op_broadcast_to(PyObject *self, PyObject *args, PyObject *kw) {
     int nd;
     if (mxpy_shape(a[1], "shape", sh, &nd) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_broadcast_to(x, sh, nd, s));
+    return mxpy_done(x, mx_broadcast_to(x, sh, nd, s));
 }
 
 static PyObject *op_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
@@ -103,7 +83,7 @@ static PyObject *op_as_strided(PyObject *self, PyObject *args, PyObject *kw) {
         return NULL;
     }
     ARRAY0(x);
-    return done(x, mx_as_strided(x, MXPY_ABSENT(a[1]) ? NULL : sh, MXPY_ABSENT(a[2]) ? NULL : st,
+    return mxpy_done(x, mx_as_strided(x, MXPY_ABSENT(a[1]) ? NULL : sh, MXPY_ABSENT(a[2]) ? NULL : st,
                                  nd, off, s));
 }
 
@@ -112,16 +92,16 @@ static PyObject *op_view(PyObject *self, PyObject *args, PyObject *kw) {
     mx_dtype t;
     if (mxpy_dtype(a[1], MX_FLOAT32, &t) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_view(x, t, s));
+    return mxpy_done(x, mx_view(x, t, s));
 }
 
 static PyObject *op_moveaxis(PyObject *self, PyObject *args, PyObject *kw) { /* also swapaxes */
     BEGIN(4);
     int p, q;
-    if (opt_int(a[1], "axis", 0, &p) < 0 || opt_int(a[2], "axis", 0, &q) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "axis", 0, &p) < 0 || mxpy_opt_int(a[2], "axis", 0, &q) < 0) return NULL;
     ARRAY0(x);
     typedef mx_array *(*two_fn)(mx_array *, int, int, mx_stream);
-    return done(x, ((two_fn)op->fn)(x, p, q, s));
+    return mxpy_done(x, ((two_fn)op->fn)(x, p, q, s));
 }
 
 static PyObject *op_concatenate(PyObject *self, PyObject *args, PyObject *kw) {
@@ -129,7 +109,7 @@ static PyObject *op_concatenate(PyObject *self, PyObject *args, PyObject *kw) {
     int ax = 0;
     mx_array **v;
     int n;
-    if ((a[1] != Py_None && opt_int(a[1], "axis", 0, &ax) < 0) || mxpy_to_array_list(a[0], &v, &n) < 0)
+    if ((a[1] != Py_None && mxpy_opt_int(a[1], "axis", 0, &ax) < 0) || mxpy_to_array_list(a[0], &v, &n) < 0)
         return NULL;
     mx_array *r = mx_concatenate(v, n, ax, a[1] == Py_None, s);
     mxpy_free_arrays(v, n);
@@ -141,7 +121,7 @@ static PyObject *op_stack(PyObject *self, PyObject *args, PyObject *kw) {
     int ax;
     mx_array **v;
     int n;
-    if (opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_to_array_list(a[0], &v, &n) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "axis", 0, &ax) < 0 || mxpy_to_array_list(a[0], &v, &n) < 0) return NULL;
     mx_array *r = mx_stack(v, n, ax, s);
     mxpy_free_arrays(v, n);
     return mxpy_wrap(r);
@@ -151,10 +131,10 @@ static PyObject *op_split(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(4);
     int ax, sections = 0, ni = 0;
     int64_t idx[256];
-    if (opt_int(a[2], "axis", 0, &ax) < 0) return NULL;
+    if (mxpy_opt_int(a[2], "axis", 0, &ax) < 0) return NULL;
     PyObject *ios = a[1];
     if (PyLong_Check(ios)) {
-        if (opt_int(ios, "indices_or_sections", 0, &sections) < 0) return NULL;
+        if (mxpy_opt_int(ios, "indices_or_sections", 0, &sections) < 0) return NULL;
     } else {
         PyObject *f = PySequence_Fast(ios, "indices_or_sections must be an int or a sequence");
         if (!f) return NULL;
@@ -187,7 +167,7 @@ static PyObject *op_split(PyObject *self, PyObject *args, PyObject *kw) {
 static PyObject *op_unstack(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(3);
     int ax, n = 0;
-    if (opt_int(a[1], "axis", 0, &ax) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "axis", 0, &ax) < 0) return NULL;
     ARRAY0(x);
     int64_t cap = mx_array_ndim(x) > 0 && ax >= -mx_array_ndim(x) && ax < mx_array_ndim(x)
                       ? mx_array_dim(x, ax) : 1;
@@ -207,9 +187,9 @@ static PyObject *op_repeat(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(4);
     int64_t rep;
     int ax = 0;
-    if (mxpy_int(a[1], "repeats", &rep) < 0 || opt_int(a[2], "axis", 0, &ax) < 0) return NULL;
+    if (mxpy_int(a[1], "repeats", &rep) < 0 || mxpy_opt_int(a[2], "axis", 0, &ax) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_repeat(x, rep, ax, MXPY_ABSENT(a[2]), s));
+    return mxpy_done(x, mx_repeat(x, rep, ax, MXPY_ABSENT(a[2]), s));
 }
 
 static PyObject *op_tile(PyObject *self, PyObject *args, PyObject *kw) {
@@ -218,7 +198,7 @@ static PyObject *op_tile(PyObject *self, PyObject *args, PyObject *kw) {
     int n;
     if (mxpy_shape(a[1], "reps", reps, &n) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_tile(x, reps, n, s));
+    return mxpy_done(x, mx_tile(x, reps, n, s));
 }
 
 /* pad_width: int, (before, after), or one (before, after) per axis. */
@@ -230,11 +210,11 @@ static PyObject *op_pad(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *w = a[1];
     int64_t b, e;
     if (PyIndex_Check(w) && !PyFloat_Check(w)) {
-        if (mxpy_int(w, "pad_width", &b) < 0) return fail(x);
+        if (mxpy_int(w, "pad_width", &b) < 0) return mxpy_fail_release(x);
         for (int d = 0; d < nd; d++) pw[2 * d] = pw[2 * d + 1] = b;
     } else {
         PyObject *f = PySequence_Fast(w, "pad_width must be an int or a sequence");
-        if (!f) return fail(x);
+        if (!f) return mxpy_fail_release(x);
         Py_ssize_t n = PySequence_Fast_GET_SIZE(f);
         int ok = 0;
         PyObject *f0 = n > 0 ? PySequence_Fast_GET_ITEM(f, 0) : NULL;
@@ -260,15 +240,15 @@ static PyObject *op_pad(PyObject *self, PyObject *args, PyObject *kw) {
             PyErr_SetString(PyExc_ValueError, "[pad] pad_width must have one (before, after) per axis");
         }
         Py_DECREF(f);
-        if (!ok) return fail(x);
+        if (!ok) return mxpy_fail_release(x);
     }
     const char *mode = MXPY_ABSENT(a[2]) ? "constant" : PyUnicode_AsUTF8(a[2]);
-    if (!mode) return fail(x);
+    if (!mode) return mxpy_fail_release(x);
     mx_array *cv = MXPY_ABSENT(a[3]) ? NULL : mxpy_to_array_weak(a[3], mx_array_dtype(x));
-    if (!MXPY_ABSENT(a[3]) && !cv) return fail(x);
+    if (!MXPY_ABSENT(a[3]) && !cv) return mxpy_fail_release(x);
     mx_array *r = mx_pad(x, pw, mode, cv, s);
     mx_array_release(cv);
-    return done(x, r);
+    return mxpy_done(x, r);
 }
 
 static PyObject *op_roll(PyObject *self, PyObject *args, PyObject *kw) {
@@ -277,37 +257,37 @@ static PyObject *op_roll(PyObject *self, PyObject *args, PyObject *kw) {
     int ns, axes[MX_MAX_DIMS], na;
     if (mxpy_shape(a[1], "shift", shift, &ns) < 0 || mxpy_axes(a[2], axes, &na) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_roll(x, shift, ns, na < 0 ? NULL : axes, na < 0 ? 0 : na, s));
+    return mxpy_done(x, mx_roll(x, shift, ns, na < 0 ? NULL : axes, na < 0 ? 0 : na, s));
 }
 
 static PyObject *op_diagonal(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(5);
     int off, a1, a2;
-    if (opt_int(a[1], "offset", 0, &off) < 0 || opt_int(a[2], "axis1", 0, &a1) < 0 ||
-        opt_int(a[3], "axis2", 1, &a2) < 0)
+    if (mxpy_opt_int(a[1], "offset", 0, &off) < 0 || mxpy_opt_int(a[2], "axis1", 0, &a1) < 0 ||
+        mxpy_opt_int(a[3], "axis2", 1, &a2) < 0)
         return NULL;
     ARRAY0(x);
-    return done(x, mx_diagonal(x, off, a1, a2, s));
+    return mxpy_done(x, mx_diagonal(x, off, a1, a2, s));
 }
 
 static PyObject *op_trace(PyObject *self, PyObject *args, PyObject *kw) {
     BEGIN(6);
     int off, a1, a2;
     mx_dtype t;
-    if (opt_int(a[1], "offset", 0, &off) < 0 || opt_int(a[2], "axis1", 0, &a1) < 0 ||
-        opt_int(a[3], "axis2", 1, &a2) < 0 || mxpy_dtype(a[4], MX_DTYPE_AUTO, &t) < 0)
+    if (mxpy_opt_int(a[1], "offset", 0, &off) < 0 || mxpy_opt_int(a[2], "axis1", 0, &a1) < 0 ||
+        mxpy_opt_int(a[3], "axis2", 1, &a2) < 0 || mxpy_dtype(a[4], MX_DTYPE_AUTO, &t) < 0)
         return NULL;
     ARRAY0(x);
-    return done(x, mx_trace(x, off, a1, a2, t, s));
+    return mxpy_done(x, mx_trace(x, off, a1, a2, t, s));
 }
 
 static PyObject *op_k(PyObject *self, PyObject *args, PyObject *kw) { /* diag, tril, triu */
     BEGIN(3);
     int k;
-    if (opt_int(a[1], "k", 0, &k) < 0) return NULL;
+    if (mxpy_opt_int(a[1], "k", 0, &k) < 0) return NULL;
     ARRAY0(x);
     typedef mx_array *(*k_fn)(mx_array *, int, mx_stream);
-    return done(x, ((k_fn)op->fn)(x, k, s));
+    return mxpy_done(x, ((k_fn)op->fn)(x, k, s));
 }
 
 static PyObject *op_contiguous(PyObject *self, PyObject *args, PyObject *kw) {
@@ -315,7 +295,7 @@ static PyObject *op_contiguous(PyObject *self, PyObject *args, PyObject *kw) {
     bool cm;
     if (mxpy_bool(a[1], false, &cm) < 0) return NULL;
     ARRAY0(x);
-    return done(x, mx_contiguous(x, cm, s));
+    return mxpy_done(x, mx_contiguous(x, cm, s));
 }
 
 /* ---- variadic: atleast_nd(*arys), broadcast_arrays(*arrays), meshgrid, broadcast_shapes ---- */
