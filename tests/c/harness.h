@@ -60,4 +60,12 @@ int64_t t_read(mx_array *a, double *out, int64_t max);
 /* shape equals */
 int t_shape_is(mx_array *a, const int64_t *shape, int ndim);
 
+ /* VJP (with a fixed cotangent u) and JVP (along each e_i) of f at x (float64, given shape) against
+ * central differences of sum(u * f(x)); relative tolerance tol. */
+typedef mx_array *(*t_fx_fn)(mx_array *x);
+/* the mx_func calling a t_fx_fn passed as ctx */
+mx_status t_call_fx(void *ctx, mx_array *const *in, int n, mx_array **out, int *n_out, int max);
+void t_check_fd(const char *name, t_fx_fn f, const double *x, const int64_t *shape, int nd,
+                double tol);
+
 #endif

@@ -13,70 +13,10 @@
     mx_array *r_ = (expr);                                                                         \
     return mx_scope_end(sc_, r_)
 
-/* ---- a one-input function against finite differences (as tests/c/test_grad.c) ---- */
-typedef mx_array *(*fx_fn)(mx_array *x);
-static mx_status call_fx(void *ctx, mx_array *const *in, int n, mx_array **out, int *n_out, int max) {
-    (void)n, (void)max;
-    out[0] = ((fx_fn)ctx)(in[0]);
-    *n_out = 1;
-    return out[0] ? MX_OK : mx_error_status();
-}
-
-/* sum(u * f(x)) for a fixed u: its gradient via vjp vs central differences; and jvp along e_i */
-static void check_fd(const char *name, fx_fn f, const double *x, const int64_t *shape, int nd) {
-    int64_t n = 1;
-    for (int i = 0; i < nd; i++) n *= shape[i];
-    mx_array *xa = t_f64(x, shape, nd), *y0 = f(xa);
-    if (!y0) {
-        fprintf(stderr, "  FAIL %s: %s\n", name, mx_error_message());
-        test_failures++;
-        mx_array_release(xa);
-        return;
-    }
-    int64_t ny = mx_array_size(y0);
-    double *u = malloc(sizeof(double) * (size_t)(ny + 1)), *g = calloc((size_t)n + 1, sizeof(double));
-    for (int64_t i = 0; i < ny; i++) u[i] = 0.3 + 0.1 * (double)(i % 7);
-    mx_array *uf = t_f64(u, &ny, 1);
-    mx_array *ua = mx_reshape(uf, mx_array_shape(y0), mx_array_ndim(y0), S);
-    mx_array_release(uf);
-    mx_array *out[1] = {NULL}, *vj[1] = {NULL};
-    int no;
-    CHECK(mx_vjp(call_fx, (void *)f, &xa, 1, &ua, 1, out, &no, 1, vj) == MX_OK);
-    CHECK(vj[0] && mx_array_ndim(vj[0]) == nd && mx_array_dtype(vj[0]) == MX_FLOAT64);
-    CHECK(t_read(vj[0], g, n) == n);
-    double *xp = malloc(sizeof(double) * (size_t)n), *yp = malloc(sizeof(double) * (size_t)(ny + 1)),
-           *ym = malloc(sizeof(double) * (size_t)(ny + 1)), *jvv = malloc(sizeof(double) * (size_t)(ny + 1));
-    for (int64_t i = 0; i < n; i++) {
-        double h = 1e-6;
-        memcpy(xp, x, sizeof(double) * (size_t)n);
-        xp[i] += h;
-        mx_array *a = t_f64(xp, shape, nd), *ya = f(a);
-        t_read(ya, yp, ny);
-        xp[i] -= 2 * h;
-        mx_array *b = t_f64(xp, shape, nd), *yb = f(b);
-        t_read(yb, ym, ny);
-        double fd = 0, jd = 0;
-        for (int64_t k = 0; k < ny; k++) fd += u[k] * (yp[k] - ym[k]) / (2 * h);
-        /* jvp along e_i, dotted with u, must equal the same number */
-        double *e = calloc((size_t)n, sizeof(double));
-        e[i] = 1;
-        mx_array *ea = t_f64(e, shape, nd), *o2[1] = {NULL}, *jv[1] = {NULL};
-        CHECK(mx_jvp(call_fx, (void *)f, &xa, 1, &ea, o2, &no, 1, jv) == MX_OK);
-        CHECK(t_read(jv[0], jvv, ny) == ny);
-        for (int64_t k = 0; k < ny; k++) jd += u[k] * jvv[k];
-        if (fabs(g[i] - fd) > 1e-6 * (1 + fabs(fd)) || fabs(jd - fd) > 1e-6 * (1 + fabs(fd))) {
-            fprintf(stderr, "  FAIL %s: d/dx[%lld] vjp %g jvp %g fd %g\n", name, (long long)i, g[i],
-                    jd, fd);
-            test_failures++;
-        }
-        free(e);
-        mx_array *arr[7] = {a, ya, b, yb, ea, o2[0], jv[0]};
-        for (int q = 0; q < 7; q++) mx_array_release(arr[q]);
-    }
-    free(xp), free(yp), free(ym), free(jvv), free(u), free(g);
-    mx_array *arr[5] = {xa, y0, ua, out[0], vj[0]};
-    for (int q = 0; q < 5; q++) mx_array_release(arr[q]);
-}
+/* ---- finite differences: the harness's t_check_fd ---- */
+typedef t_fx_fn fx_fn;
+#define call_fx t_call_fx
+#define check_fd(name, f, x, shape, nd) t_check_fd(name, f, x, shape, nd, 1e-6)
 
 /* distinct values in a scrambled order (no ties: sort derivatives are well defined) */
 static void fill(double *x, int n) {
