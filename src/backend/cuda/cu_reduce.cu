@@ -149,10 +149,17 @@ int reduce_rows(int kind, int mean, void *out, const void *in, int64_t rows, int
     int64_t chunk = cols;
     int64_t nchunks = 1;
     if (rows < 256 && cols > 8192) { /* few long rows: spread each over many blocks */
-        nchunks = (cols + 65535) / 65536;
-        int64_t want = 1024 / rows;
-        if (nchunks < want) nchunks = want;
-        if (nchunks > cols / 1024 + 1) nchunks = cols / 1024 + 1;
+        /* about four resident blocks per SM in all: long chunks keep many loads in flight and
+         * leave few partial results */
+        static int sms = 0;
+        if (!sms && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0) != cudaSuccess) {
+            cudaGetLastError();
+            sms = 80;
+        }
+        nchunks = (int64_t)sms * 4 / rows;
+        if (nchunks < 1) nchunks = 1;
+        if (nchunks > cols / 4096 + 1) nchunks = cols / 4096 + 1;
+        threads = 512;
         chunk = (cols + nchunks - 1) / nchunks;
         chunk = (chunk + 1023) / 1024 * 1024; /* keeps every chunk start 16-byte aligned */
         nchunks = (cols + chunk - 1) / chunk;
