@@ -205,6 +205,9 @@ static void init(void) {
     gpu.info = info;
     mx_cuda_register_kernels(gpu.base.kernels);
     mx_cuda_register_gemm(gpu.base.kernels);
+    mx_cuda_register_jit(gpu.base.kernels);
+    mx_cuda_register_misc(gpu.base.kernels);
+    mx_cuda_register_fast(gpu.base.kernels);
 }
 
 const mx_device_backend *mx_gpu_backend(void) {

@@ -38,5 +38,8 @@ mx_status mx_cuda_no_f64(const char *op, const mx_layout *v, int n);
 void mx_cuda_register_kernels(mx_kernel_fn *k);
 void mx_cuda_register_gemm(mx_kernel_fn *k);
 void mx_cuda_register_families(mx_kernel_fn *k); /* cuda_families.c */
+void mx_cuda_register_jit(mx_kernel_fn *k);      /* cuda_jit.c: FUSED through NVRTC */
+void mx_cuda_register_misc(mx_kernel_fn *k);     /* cuda_misc.c: masked_scatter, searchsorted, ... */
+void mx_cuda_register_fast(mx_kernel_fn *k);     /* cuda_fast.c: mx.fast kernels (cuda_kernel) */
 
 #endif
