@@ -37,7 +37,7 @@ run() { # name, command...
 MX_DEFAULT_DEVICE=cpu run c_tests_cpu_default build-gpu/cmlx_tests
 run c_tests_gpu_family build-gpu/cmlx_tests gpu
 run c_tests_gpu_default build-gpu/cmlx_tests
-grep -E "^FAIL" "$OUT/c_tests_gpu_default.log" | head -40 >> "$S"
+grep -E "FAIL" "$OUT/c_tests_gpu_default.log" | head -200 >> "$S"
 if ls python/cmlx/_core*.so >/dev/null 2>&1 && python3 -m pytest --version >/dev/null 2>&1; then
   MX_DEFAULT_DEVICE=cpu PYTHONPATH=python run py_tests_cpu_default python3 -m pytest tests/python -q -p no:cacheprovider
   DEVICE=gpu PYTHONPATH=python run py_tests_cuda python3 -m pytest tests/python/test_cuda.py -q -p no:cacheprovider
@@ -48,3 +48,6 @@ fi
 run bench_gpu python3 bench/bench_gpu.py build-gpu/bench_gpu
 cat "$OUT/bench_gpu.log"
 cat "$S"
+# the device tool brings back at most 8 files: keep summary + bench, pack the rest
+( cd "$OUT" && tar czf logs.tar.gz --exclude=summary.txt --exclude=logs.tar.gz --exclude=bench_gpu.log *.log env.txt \
+  && find . -maxdepth 1 -name '*.log' ! -name bench_gpu.log -delete && rm -f env.txt )
