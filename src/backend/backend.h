@@ -23,15 +23,24 @@ typedef struct mx_backend {
 const mx_backend *mx_cpu_backend(void);
 
 /* A device backend (CUDA): kernels that read and write buffers' device bytes (b->dptr), and the
- * moves that keep a buffer's `valid` bits true. The evaluator makes every input valid where the
- * kernel runs before calling it (to_device / to_host); a primitive with no device kernel runs its
- * CPU kernel on host copies (correct, slower), unless it is MX_PF_META (no data touched).
- * Kernels are asynchronous on the stream; `synchronize` waits and reports sticky errors. */
+ * moves that keep a buffer's `valid` bits true. Each cmlx GPU stream runs on its own device queue
+ * (a CUDA stream); work of different queues is ordered only where data flows between them.
+ * Before a device kernel the evaluator calls `enter`, which selects the node's queue, makes every
+ * input's bytes valid on the device and orders the queue after the work that wrote them (and, for
+ * inputs the kernel may overwrite in place, after every queue that used them); after it, `leave`
+ * records that the node's outputs were written on that queue. A primitive with no device kernel
+ * runs its CPU kernel on host copies (correct, slower), unless it is MX_PF_META (no data touched).
+ * Everything here except free_device is called with the evaluator lock held. */
 typedef struct mx_device_backend {
     mx_backend base;
-    mx_status (*to_device)(mx_buffer *b, mx_stream s); /* bytes valid on the device */
-    mx_status (*to_host)(mx_buffer *b);                /* bytes valid on the host (waits) */
-    void      (*free_device)(mx_buffer *b);            /* releases b->dptr */
+    mx_status (*enter)(const mx_node *n, const mx_layout *in); /* before a device kernel */
+    void      (*leave)(const mx_node *n);                      /* after it succeeded */
+    mx_status (*to_host)(mx_buffer *b);     /* bytes valid on the host (waits for the writer) */
+    void      (*free_device)(mx_buffer *b); /* releases b->dptr (any thread) */
+    /* the queues that got work since the last call (a bit set), cleared; and waiting for them
+     * (called without the evaluator lock; reports asynchronous device errors) */
+    uint64_t  (*take_pending)(void);
+    mx_status (*wait_queues)(uint64_t queues);
     mx_status (*synchronize)(mx_stream s);
     int       (*device_count)(void);
     mx_status (*info)(int index, mx_gpu_info *out);

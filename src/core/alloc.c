@@ -147,6 +147,8 @@ mx_buffer *mx_buffer_alloc(size_t nbytes) {
     b->valid = MX_LOC_HOST;
     b->external = 0;
     b->dptr_counted = 0;
+    b->dev_writer = 0;
+    b->dev_seen = b->dev_users = 0;
     b->release = NULL;
     b->owner = NULL;
     atomic_fetch_add(&live_buffers, 1);
@@ -167,6 +169,8 @@ mx_buffer *mx_buffer_wrap(void *ptr, size_t nbytes, void (*release)(void *), voi
     b->valid = MX_LOC_HOST;
     b->external = 1;
     b->dptr_counted = 0;
+    b->dev_writer = 0;
+    b->dev_seen = b->dev_users = 0;
     b->release = release;
     b->owner = owner;
     atomic_fetch_add(&live_buffers, 1);

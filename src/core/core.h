@@ -54,6 +54,11 @@ struct mx_buffer {
     uint8_t    valid;     /* MX_LOC_* bits: where the bytes are current */
     uint8_t    external;  /* memory not from our allocator: never donated, never cached */
     uint8_t    dptr_counted; /* device-born: its bytes are counted on the device side */
+    /* device queue bookkeeping (backend-private; zero = none): the queue that last wrote the
+     * device bytes (index + 1), the queues ordered after that write, and every queue that used
+     * the bytes since they were allocated (a bit set per queue) */
+    int16_t    dev_writer;
+    uint64_t   dev_seen, dev_users;
     void     (*release)(void *owner); /* external memory: called once at the end */
     void      *owner;
 };

@@ -19,7 +19,6 @@
 static pthread_mutex_t eval_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t  eval_done = PTHREAD_COND_INITIALIZER; /* some async node finished */
 static uint32_t        generation;
-static bool            g_used_gpu; /* this evaluation queued device work (eval lock held) */
 
 typedef struct tape {
     mx_array **items;
@@ -92,13 +91,11 @@ static mx_status build_tape(mx_array *const *outs, int n_outs, tape *t, int *n_i
     return MX_OK;
 }
 
-/* Make the bytes of every input of n valid where its kernel will read them. */
-static mx_status place_inputs(const mx_node *n, const mx_device_backend *gpu, bool on_device) {
+/* A kernel on the host reads host bytes: bring back those only valid on the device. */
+static mx_status inputs_to_host(const mx_node *n, const mx_device_backend *gpu) {
     for (int i = 0; i < n->n_in; i++) {
         mx_buffer *b = n->in[i]->v.buf;
-        if (!b) continue;
-        if (on_device && !(b->valid & MX_LOC_DEVICE)) MX_TRY(gpu->to_device(b, n->stream));
-        if (!on_device && !(b->valid & MX_LOC_HOST)) MX_TRY(gpu->to_host(b));
+        if (b && !(b->valid & MX_LOC_HOST)) MX_TRY(gpu->to_host(b));
     }
     return MX_OK;
 }
@@ -116,7 +113,6 @@ static mx_status exec_node(mx_node *n) {
     if (!k) k = mx_cpu_backend()->kernels[n->prim]; /* CPU stream, or the host fallback */
     if (!k) return mx_fail(MX_ERR_UNSUPPORTED, "[%s] has no kernel", pi->name);
     bool meta = (pi->flags & MX_PF_META) != 0;
-    if (gpu && !meta) MX_TRY(place_inputs(n, gpu, on_device));
     mx_layout  local[8];
     mx_layout *in = n->n_in <= 8 ? local : malloc((size_t)n->n_in * sizeof *in);
     if (!in) return mx_fail(MX_ERR_NOMEM, "[eval] out of memory");
@@ -128,7 +124,9 @@ static mx_status exec_node(mx_node *n) {
             atomic_load(&x->v.buf->refs) == 1 && !x->v.buf->external)
             in[i].flags |= MX_DONATABLE;
     }
-    mx_status st = k(n, in, n->out);
+    mx_status st = MX_OK;
+    if (gpu && !meta) st = on_device ? gpu->enter(n, in) : inputs_to_host(n, gpu);
+    if (st == MX_OK) st = k(n, in, n->out);
     if (in != local) free(in);
     if (st != MX_OK) {
         for (int i = 0; i < n->n_out; i++) {
@@ -138,10 +136,11 @@ static mx_status exec_node(mx_node *n) {
         return st;
     }
     /* what the kernel wrote is current only where it ran (views keep their buffer's state) */
-    if (gpu && !meta)
+    if (gpu && !meta) {
         for (int i = 0; i < n->n_out; i++)
             if (n->out[i].buf) n->out[i].buf->valid = on_device ? MX_LOC_DEVICE : MX_LOC_HOST;
-    if (on_device) g_used_gpu = true;
+        if (on_device) gpu->leave(n);
+    }
     atomic_store(&n->status, MX_NODE_DONE);
     /* while a transform traces, its graph must survive evaluation (the rules read it) */
     if (!(n->keep_inputs && mx_tracing_depth > 0) && n->in) {
@@ -151,6 +150,20 @@ static mx_status exec_node(mx_node *n) {
         for (int i = 0; i < n_in; i++) mx_array_release(ins[i]);
     }
     return MX_OK;
+}
+
+/* The device queues this evaluation used (evaluator lock held), cleared. */
+static uint64_t take_pending(void) {
+    const mx_device_backend *gpu = mx_gpu_backend();
+    return gpu ? gpu->take_pending() : 0;
+}
+
+/* Wait (without the evaluator lock) for the device work an evaluation queued: eval returns when
+ * its results exist, and asynchronous device errors surface here. */
+static mx_status wait_pending(uint64_t queues, mx_status st) {
+    if (!queues) return st;
+    mx_status sg = mx_gpu_backend()->wait_queues(queues);
+    return st == MX_OK ? sg : st;
 }
 
 /* Execute a tape in order. Handles are detached as soon as their node is done, unless tracers. */
@@ -193,13 +206,13 @@ mx_status mx_eval(mx_array *const *arrays, int n) {
     for (int i = 0; i < n; i++)
         if (!arrays[i] && mx_error_status() != MX_OK) return mx_error_status();
     pthread_mutex_lock(&eval_lock);
-    g_used_gpu = false;
     mx_status st = wait_inflight_locked(arrays, n);
     if (st == MX_OK) st = run_tape(g_tape.items, g_tape.n);
-    if (g_used_gpu) { /* eval blocks until the results exist (and reports device errors) */
-        mx_status sg = mx_gpu_backend()->synchronize(MX_DEFAULT_STREAM);
-        if (st == MX_OK) st = sg;
-    }
+    uint64_t queues = take_pending();
+    /* results computed earlier (by an async_eval, say) may still be in a device queue */
+    for (int i = 0; i < n; i++)
+        if (arrays[i] && arrays[i]->v.buf && arrays[i]->v.buf->dev_writer > 0)
+            queues |= 1ull << (arrays[i]->v.buf->dev_writer - 1);
     /* handles evaluated before but never detached (siblings, handles of DONE nodes) */
     if (st == MX_OK)
         for (int i = 0; i < n; i++)
@@ -207,6 +220,7 @@ mx_status mx_eval(mx_array *const *arrays, int n) {
                 atomic_load(&arrays[i]->node->status) == MX_NODE_DONE)
                 mx_array_detach(arrays[i]);
     pthread_mutex_unlock(&eval_lock);
+    st = wait_pending(queues, st);
     if (st == MX_OK) st = check_stream_errors(arrays, n);
     return st;
 }
@@ -254,7 +268,6 @@ mx_status mx_eval_run_task(mx_task *t) {
     pthread_mutex_lock(&eval_lock);
     /* nodes were marked SCHEDULED; run_tape only skips DONE ones */
     mx_status st = MX_OK;
-    g_used_gpu = false;
     for (size_t i = 0; i < t->n && st == MX_OK; i++) {
         mx_array *a = t->tape[i];
         mx_node  *n = a->node;
@@ -262,10 +275,7 @@ mx_status mx_eval_run_task(mx_task *t) {
         if (atomic_load(&n->status) != MX_NODE_DONE) st = exec_node(n);
         if (st == MX_OK && !a->is_tracer) mx_array_detach(a);
     }
-    if (g_used_gpu) {
-        mx_status sg = mx_gpu_backend()->synchronize(MX_DEFAULT_STREAM);
-        if (st == MX_OK) st = sg;
-    }
+    uint64_t queues = take_pending();
     if (st != MX_OK) /* put whatever did not run back to pending so that eval can retry */
         for (size_t i = 0; i < t->n; i++) {
             mx_node *n = t->tape[i]->node;
@@ -276,7 +286,9 @@ mx_status mx_eval_run_task(mx_task *t) {
         }
     pthread_cond_broadcast(&eval_done);
     pthread_mutex_unlock(&eval_lock);
-    return st;
+    /* the task is done when its device work is (its nodes are DONE already: consumers on other
+     * queues are ordered by the backend, host readers wait for the writer) */
+    return wait_pending(queues, st);
 }
 
 void mx_eval_free_task_refs(mx_task *t) {

@@ -1,7 +1,8 @@
 // src/backend/cuda/cu_reduce.cu: row reductions and row softmax on the GPU.
-// reduce_rows: a (rows, cols) row-contiguous input, one result per row. Each row is split over a
-// grid of blocks (chunks) when rows are few, with a second pass over the partial results; block
-// reduction by warp shuffles. float16/bfloat16/float32 accumulate in float, integers in 64 bits,
+// reduce_rows: a (rows, cols) row-contiguous input, one result per row. Many rows: one block per
+// row. Few long rows: each row is spread over many blocks (reduce_spread, the grid sized to what
+// is resident at once), with a second pass over the partial results; block reduction by warp
+// shuffles. float16/bfloat16/float32 accumulate in float, integers in 64 bits,
 // complex64 in complex. softmax_rows: one block per row, three passes (max, sum of exp, scale).
 #include <cuda_runtime.h>
 #include <float.h>
@@ -112,6 +113,76 @@ __global__ void reduce_pass(A *partial, const S *in, int64_t cols, int64_t chunk
     if (threadIdx.x == 0) partial[row * gridDim.x + blockIdx.x] = acc;
 }
 
+// pass 1 for few long rows: grid (blocks, rows); the blocks of a row interleave over it (block b,
+// thread t reads the 16-byte vectors b * blockDim + t + k * gridDim.x * blockDim), so every block
+// has the same work and all of them are resident at once (the grid is sized from the occupancy):
+// no second wave, no tail of idle SMs. Elements before the row's first 16-byte boundary and after
+// its last whole vector are folded separately.
+template <class S, class A, int kind>
+__global__ void reduce_spread(A *partial, const S *in, int64_t cols) {
+    int64_t row = blockIdx.y;
+    const S *r = in + row * cols;
+    constexpr int N = sizeof(S) >= 16 ? 1 : (int)(16 / sizeof(S));
+    struct alignas(sizeof(S) * N) vec { S v[N]; };
+    int64_t head = N > 1 ? (int64_t)(((16 - ((uintptr_t)r & 15)) & 15) / sizeof(S)) : 0;
+    if (head > cols) head = cols;
+    int64_t nv = (cols - head) / N;
+    const vec *rv = reinterpret_cast<const vec *>(r + head);
+    int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x, step = (int64_t)gridDim.x * blockDim.x;
+    A acc = ops<A>::init(kind), acc2 = acc, acc3 = acc, acc4 = acc;
+    int64_t i = t;
+    for (; i + 3 * step < nv; i += 4 * step) { /* four 16-byte loads in flight per thread */
+        vec x = rv[i], y = rv[i + step], z = rv[i + 2 * step], w = rv[i + 3 * step];
+#pragma unroll
+        for (int j = 0; j < N; j++) {
+            acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
+            acc2 = ops<A>::combine(kind, acc2, A(mx_ld(y.v[j])));
+            acc3 = ops<A>::combine(kind, acc3, A(mx_ld(z.v[j])));
+            acc4 = ops<A>::combine(kind, acc4, A(mx_ld(w.v[j])));
+        }
+    }
+    for (; i < nv; i += step) {
+        vec x = rv[i];
+#pragma unroll
+        for (int j = 0; j < N; j++) acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
+    }
+    if (t < head) acc = ops<A>::combine(kind, acc, A(mx_ld(r[t])));
+    for (int64_t c = head + nv * N + t; c < cols; c += step)
+        acc = ops<A>::combine(kind, acc, A(mx_ld(r[c])));
+    acc2 = ops<A>::combine(kind, acc2, acc3);
+    acc2 = ops<A>::combine(kind, acc2, acc4);
+    acc = ops<A>::combine(kind, acc, acc2);
+    acc = block_reduce(kind, acc);
+    if (threadIdx.x == 0) partial[row * gridDim.x + blockIdx.x] = acc;
+}
+
+/* blocks of `threads` threads of kernel k that fit on the whole GPU at once */
+template <class K> static int64_t resident_blocks(K k, int threads) {
+    static int sms = 0;
+    if (!sms && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0) != cudaSuccess) {
+        cudaGetLastError();
+        sms = 80;
+    }
+    int per_sm = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, threads, 0) != cudaSuccess ||
+        per_sm < 1) {
+        cudaGetLastError();
+        per_sm = 2;
+    }
+    return (int64_t)sms * per_sm;
+}
+
+template <class S, class A, int kind>
+static void launch_spread(A *partial, const S *in, int64_t rows, int64_t cols, int threads,
+                          int64_t nblocks, cudaStream_t s) {
+    for (int64_t r0 = 0; r0 < rows; r0 += 65535) {
+        int64_t rn = rows - r0 < 65535 ? rows - r0 : 65535;
+        dim3 grid((unsigned)nblocks, (unsigned)rn);
+        reduce_spread<S, A, kind><<<grid, threads, 0, s>>>(partial + r0 * nblocks, in + r0 * cols,
+                                                           cols);
+    }
+}
+
 // pass 2: one block per row over its partial results, then store (with the mean division)
 template <class A, class S>
 __global__ void reduce_final(S *out, const A *partial, int64_t nchunks, int kind, int mean,
@@ -148,21 +219,20 @@ int reduce_rows(int kind, int mean, void *out, const void *in, int64_t rows, int
     int threads = 256;
     int64_t chunk = cols;
     int64_t nchunks = 1;
-    if (rows < 256 && cols > 8192) { /* few long rows: spread each over many blocks */
-        /* about four resident blocks per SM in all: long chunks keep many loads in flight and
-         * leave few partial results */
-        static int sms = 0;
-        if (!sms && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0) != cudaSuccess) {
-            cudaGetLastError();
-            sms = 80;
+    bool spread = rows < 256 && cols > 8192; /* few long rows: spread each over many blocks */
+    if (spread) {
+        int64_t cap;
+        switch (kind) { /* the grid: as many blocks as are resident at once, shared by the rows */
+        case R_SUM: cap = resident_blocks(reduce_spread<S, A, R_SUM>, threads); break;
+        case R_PROD: cap = resident_blocks(reduce_spread<S, A, R_PROD>, threads); break;
+        case R_MIN: cap = resident_blocks(reduce_spread<S, A, R_MIN>, threads); break;
+        case R_MAX: cap = resident_blocks(reduce_spread<S, A, R_MAX>, threads); break;
+        case R_AND: cap = resident_blocks(reduce_spread<S, A, R_AND>, threads); break;
+        default: cap = resident_blocks(reduce_spread<S, A, R_OR>, threads); break;
         }
-        nchunks = (int64_t)sms * 4 / rows;
-        if (nchunks < 1) nchunks = 1;
+        nchunks = cap / rows;
         if (nchunks > cols / 4096 + 1) nchunks = cols / 4096 + 1;
-        threads = 512;
-        chunk = (cols + nchunks - 1) / nchunks;
-        chunk = (chunk + 1023) / 1024 * 1024; /* keeps every chunk start 16-byte aligned */
-        nchunks = (cols + chunk - 1) / chunk;
+        if (nchunks < 1) nchunks = 1;
     }
     if (cols == 0) {
         chunk = 1;
@@ -171,11 +241,22 @@ int reduce_rows(int kind, int mean, void *out, const void *in, int64_t rows, int
     A *partial = nullptr;
     cudaError_t e = cudaMallocAsync((void **)&partial, sizeof(A) * (size_t)(rows * nchunks), s);
     if (e != cudaSuccess) return (int)e;
-    for (int64_t r0 = 0; r0 < rows; r0 += 65535) {
+    const S *src = (const S *)in;
+    if (spread) {
+        switch (kind) {
+        case R_SUM: launch_spread<S, A, R_SUM>(partial, src, rows, cols, threads, nchunks, s); break;
+        case R_PROD: launch_spread<S, A, R_PROD>(partial, src, rows, cols, threads, nchunks, s); break;
+        case R_MIN: launch_spread<S, A, R_MIN>(partial, src, rows, cols, threads, nchunks, s); break;
+        case R_MAX: launch_spread<S, A, R_MAX>(partial, src, rows, cols, threads, nchunks, s); break;
+        case R_AND: launch_spread<S, A, R_AND>(partial, src, rows, cols, threads, nchunks, s); break;
+        default: launch_spread<S, A, R_OR>(partial, src, rows, cols, threads, nchunks, s); break;
+        }
+    }
+    for (int64_t r0 = 0; !spread && r0 < rows; r0 += 65535) {
         int64_t rn = rows - r0 < 65535 ? rows - r0 : 65535;
         dim3 grid((unsigned)nchunks, (unsigned)rn);
         A *pp = partial + r0 * nchunks;
-        const S *ip = (const S *)in + r0 * cols;
+        const S *ip = src + r0 * cols;
         switch (kind) {
         case R_SUM: reduce_pass<S, A, R_SUM><<<grid, threads, 0, s>>>(pp, ip, cols, chunk); break;
         case R_PROD: reduce_pass<S, A, R_PROD><<<grid, threads, 0, s>>>(pp, ip, cols, chunk); break;

@@ -2,7 +2,20 @@
  * device allocator (size classes over cudaMalloc, freed blocks kept for reuse), and the moves that
  * implement the memory model: a buffer's bytes are copied host->device when a GPU kernel needs
  * them and device->host when the host reads them; `valid` says where they are current.
- * All GPU work goes to one CUDA stream for now, so work of different cmlx streams is ordered. */
+ *
+ * Queues: each cmlx GPU stream gets a CUDA stream of its own (a "queue"; up to MX_CU_QUEUES, then
+ * streams share queues round-robin, which only serialises them). Work of different queues runs
+ * concurrently; it is ordered only where data flows, with events recorded lazily:
+ *   - read after write: a kernel on queue Q reading bytes last written on queue W != Q makes Q
+ *     wait for an event recorded on W (once: the buffer remembers which queues are ordered after
+ *     its last write);
+ *   - write after read: a kernel that may overwrite an input in place (a donated input) first
+ *     orders its queue after every other queue that used the bytes;
+ *   - reuse after free: a cached device block remembers the queues that used it; a queue that
+ *     takes it from the cache waits for the others first.
+ * An event recorded "now" on W covers everything W was given so far, which includes the work in
+ * question (all of it is queued under the evaluator lock before the buffer changes hands), so one
+ * event per queue suffices. The host waits for a buffer's writer queue before copying it back. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,21 +25,72 @@
 
 static pthread_once_t    once = PTHREAD_ONCE_INIT;
 static int               n_devices;
-static cudaStream_t      stream;
 static mx_device_backend gpu;
+
+/* ---- queues (state below is touched with the evaluator lock held) ---- */
+#define MAX_CMLX_STREAMS 256
+static cudaStream_t queue[MX_CU_QUEUES];
+static cudaEvent_t  queue_ev[MX_CU_QUEUES];
+static int          n_queues;   /* created */
+static int          n_assigned; /* given to cmlx streams */
+static int8_t       queue_of_stream[MAX_CMLX_STREAMS]; /* queue + 1, 0 = not assigned yet */
+static int          cur;                               /* the queue kernels launch on */
+static uint64_t     pending;                           /* queues given work since take_pending */
 
 mx_status mx_cuda_status(int err, const char *what, const char *file, int line) {
     mx_status st = err == (int)cudaErrorMemoryAllocation ? MX_ERR_NOMEM : MX_ERR_BACKEND;
     return mx_fail(st, "[cuda] %s failed: %s (%s:%d)", what, mx_cu_error_string(err), file, line);
 }
 
-cudaStream_t mx_cuda_stream(void) { return stream; }
+cudaStream_t mx_cuda_stream(void) { return queue[cur]; }
+int          mx_cuda_queue(void) { return cur; }
+
+/* the queue of a cmlx stream, created on first use */
+static mx_status queue_for(mx_stream s, int *q) {
+    s = mx_stream_resolve(s);
+    int i = s.index >= 0 && s.index < MAX_CMLX_STREAMS ? s.index : 0;
+    if (!queue_of_stream[i]) {
+        int k = n_assigned < MX_CU_QUEUES ? n_assigned++ : i % MX_CU_QUEUES;
+        if (k >= n_queues) {
+            MX_CUDA_TRY(cudaStreamCreateWithFlags(&queue[k], cudaStreamNonBlocking));
+            cudaError_t e = cudaEventCreateWithFlags(&queue_ev[k], cudaEventDisableTiming);
+            if (e != cudaSuccess) {
+                cudaStreamDestroy(queue[k]);
+                return mx_cuda_status(e, "cudaEventCreateWithFlags", __FILE__, __LINE__);
+            }
+            n_queues++;
+        }
+        queue_of_stream[i] = (int8_t)(k + 1);
+    }
+    *q = queue_of_stream[i] - 1;
+    return MX_OK;
+}
+
+/* make queue `to` wait for everything queue `from` was given so far */
+static mx_status order_after(int to, int from) {
+    if (to == from) return MX_OK;
+    MX_CUDA_TRY(cudaEventRecord(queue_ev[from], queue[from]));
+    MX_CUDA_TRY(cudaStreamWaitEvent(queue[to], queue_ev[from], 0));
+    return MX_OK;
+}
+
+/* order the current queue after every queue of `users` */
+static mx_status order_after_all(uint64_t users) {
+    users &= ~(1ull << cur);
+    while (users) {
+        int u = __builtin_ctzll(users);
+        users &= users - 1;
+        MX_TRY(order_after(cur, u));
+    }
+    return MX_OK;
+}
 
 /* ---- the allocator: free lists per size class (4 per power of two), under a mutex ---- */
 #define NCLS 256
 typedef struct dblock {
     struct dblock *next;
     void          *p;
+    uint64_t       users; /* queues that used the block before it was freed */
 } dblock;
 static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
 static dblock         *free_lists[NCLS];
@@ -72,8 +136,9 @@ mx_status mx_cuda_malloc(size_t nbytes, void **p) {
         pthread_mutex_unlock(&mem_lock);
         if (b) {
             *p = b->p;
+            uint64_t users = b->users;
             free(b);
-            return MX_OK;
+            return order_after_all(users); /* they may still be reading or writing it */
         }
     } else {
         cap = nbytes;
@@ -81,7 +146,7 @@ mx_status mx_cuda_malloc(size_t nbytes, void **p) {
     cudaError_t e = cudaMalloc(p, cap ? cap : 1);
     if (e == cudaErrorMemoryAllocation) { /* give the cache back and try once more */
         cudaGetLastError();
-        cudaStreamSynchronize(stream);
+        cudaDeviceSynchronize();
         release_cache();
         e = cudaMalloc(p, cap ? cap : 1);
     }
@@ -93,15 +158,16 @@ mx_status mx_cuda_malloc(size_t nbytes, void **p) {
     return MX_OK;
 }
 
-void mx_cuda_free(void *p, size_t nbytes) {
+void mx_cuda_free(void *p, size_t nbytes, uint64_t users) {
     size_t cap;
     int c = dclass(nbytes, &cap);
     dblock *b = c >= 0 ? malloc(sizeof *b) : NULL;
     if (!b) {
-        cudaFree(p);
+        cudaFree(p); /* synchronises with the device */
         return;
     }
     b->p = p;
+    b->users = users;
     pthread_mutex_lock(&mem_lock);
     b->next = free_lists[c];
     free_lists[c] = b;
@@ -110,38 +176,92 @@ void mx_cuda_free(void *p, size_t nbytes) {
 }
 
 /* ---- the memory model ---- */
-static mx_status to_device(mx_buffer *b, mx_stream s) {
-    (void)s;
-    if (b->valid & MX_LOC_DEVICE) return MX_OK;
+static void note_use(mx_buffer *b) {
+    b->dev_users |= 1ull << cur;
+    b->dev_seen |= 1ull << cur;
+}
+
+static void note_write(mx_buffer *b) {
+    b->dev_writer = (int16_t)(cur + 1);
+    b->dev_seen = 1ull << cur;
+    b->dev_users |= 1ull << cur;
+}
+
+/* host bytes -> device, on the current queue */
+static mx_status to_device(mx_buffer *b) {
     if (!b->dptr) MX_TRY(mx_cuda_malloc(b->nbytes, &b->dptr));
     if (b->nbytes && (b->valid & MX_LOC_HOST))
-        MX_CUDA_TRY(cudaMemcpyAsync(b->dptr, b->ptr, b->nbytes, cudaMemcpyHostToDevice, stream));
+        MX_CUDA_TRY(cudaMemcpyAsync(b->dptr, b->ptr, b->nbytes, cudaMemcpyHostToDevice, queue[cur]));
     b->valid |= MX_LOC_DEVICE;
+    note_write(b);
     return MX_OK;
+}
+
+static mx_status enter(const mx_node *n, const mx_layout *in) {
+    MX_TRY(queue_for(n->stream, &cur));
+    pending |= 1ull << cur;
+    for (int i = 0; i < n->n_in; i++) {
+        mx_buffer *b = in[i].buf;
+        if (!b) continue;
+        if (!(b->valid & MX_LOC_DEVICE)) {
+            MX_TRY(to_device(b));
+        } else if (b->dev_writer > 0 && !(b->dev_seen & (1ull << cur))) {
+            MX_TRY(order_after(cur, b->dev_writer - 1)); /* read after write */
+        }
+        if (in[i].flags & MX_DONATABLE) MX_TRY(order_after_all(b->dev_users)); /* may be written */
+        note_use(b);
+    }
+    return MX_OK;
+}
+
+static void leave(const mx_node *n) {
+    for (int i = 0; i < n->n_out; i++)
+        if (n->out[i].buf && n->out[i].buf->dptr) note_write(n->out[i].buf);
 }
 
 static mx_status to_host(mx_buffer *b) {
     if (b->valid & MX_LOC_HOST) return MX_OK;
     if (!b->ptr && !mx_buffer_host_alloc(b)) return mx_error_status();
-    MX_CUDA_TRY(cudaStreamSynchronize(stream));
-    if (b->nbytes) MX_CUDA_TRY(cudaMemcpy(b->ptr, b->dptr, b->nbytes, cudaMemcpyDeviceToHost));
+    if (b->dev_writer > 0) {
+        cudaStream_t w = queue[b->dev_writer - 1];
+        if (b->nbytes)
+            MX_CUDA_TRY(cudaMemcpyAsync(b->ptr, b->dptr, b->nbytes, cudaMemcpyDeviceToHost, w));
+        MX_CUDA_TRY(cudaStreamSynchronize(w));
+    } else {
+        MX_CUDA_TRY(cudaDeviceSynchronize());
+        if (b->nbytes) MX_CUDA_TRY(cudaMemcpy(b->ptr, b->dptr, b->nbytes, cudaMemcpyDeviceToHost));
+    }
     b->valid |= MX_LOC_HOST;
     return MX_OK;
 }
 
 static void free_device(mx_buffer *b) {
-    /* the block may still be read by queued kernels: those are ordered on the one stream before
-     * any later kernel that gets the block from the cache */
-    mx_cuda_free(b->dptr, b->nbytes);
+    /* queued kernels may still use the block: whoever takes it from the cache waits for them */
+    mx_cuda_free(b->dptr, b->nbytes, b->dev_users);
     if (b->dptr_counted) mx_mem_note(-(long long)b->nbytes);
     b->dptr = NULL;
 }
 
-static mx_status synchronize(mx_stream s) {
-    (void)s;
-    MX_CUDA_TRY(cudaStreamSynchronize(stream));
+static uint64_t take_pending(void) {
+    uint64_t p = pending;
+    pending = 0;
+    return p;
+}
+
+static mx_status wait_queues(uint64_t qs) {
+    while (qs) {
+        int q = __builtin_ctzll(qs);
+        qs &= qs - 1;
+        MX_CUDA_TRY(cudaStreamSynchronize(queue[q]));
+    }
     MX_CUDA_TRY(cudaGetLastError());
     return MX_OK;
+}
+
+static mx_status synchronize(mx_stream s) {
+    int q;
+    MX_TRY(queue_for(s, &q));
+    return wait_queues(1ull << q);
 }
 
 static int device_count(void) { return n_devices; }
@@ -161,9 +281,9 @@ static mx_status info(int index, mx_gpu_info *out) {
     out->compute_capability_minor = p.minor;
     out->total_memory = p.totalGlobalMem;
     size_t fr = 0, tot = 0;
-    int cur = 0;
-    cudaGetDevice(&cur);
-    if (cur == index && cudaMemGetInfo(&fr, &tot) == cudaSuccess) out->free_memory = fr;
+    int dev = 0;
+    cudaGetDevice(&dev);
+    if (dev == index && cudaMemGetInfo(&fr, &tot) == cudaSuccess) out->free_memory = fr;
     cudaGetLastError();
     return MX_OK;
 }
@@ -180,6 +300,9 @@ mx_status mx_cuda_alloc_out(mx_layout *out) {
         return st;
     }
     mx_mem_note((long long)nb);
+    /* used by the current queue from birth: kernels' temporaries never pass through enter/leave */
+    b->dev_writer = (int16_t)(cur + 1);
+    b->dev_seen = b->dev_users = 1ull << cur;
     out->buf = b;
     out->offset = 0;
     return MX_OK;
@@ -191,15 +314,21 @@ static void init(void) {
         n_devices = 0;
         return;
     }
-    if (cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) != cudaSuccess) {
+    /* queue 0 exists from the start: kernels called outside `enter` (none should be) use it */
+    if (cudaStreamCreateWithFlags(&queue[0], cudaStreamNonBlocking) != cudaSuccess ||
+        cudaEventCreateWithFlags(&queue_ev[0], cudaEventDisableTiming) != cudaSuccess) {
         cudaGetLastError();
         n_devices = 0;
         return;
     }
+    n_queues = 1;
     gpu.base.name = "cuda";
-    gpu.to_device = to_device;
+    gpu.enter = enter;
+    gpu.leave = leave;
     gpu.to_host = to_host;
     gpu.free_device = free_device;
+    gpu.take_pending = take_pending;
+    gpu.wait_queues = wait_queues;
     gpu.synchronize = synchronize;
     gpu.device_count = device_count;
     gpu.info = info;

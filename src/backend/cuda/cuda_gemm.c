@@ -4,20 +4,30 @@
  * CUBLAS_OP_T instead of being copied; batches use one strided-batched call when the batch dims
  * collapse to one stride (0 for a broadcast operand), otherwise the operand is copied first. */
 #include <cublas_v2.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../prims/linalg_params.h"
 #include "cuda_impl.h"
 
-static cublasHandle_t  handle;
-static pthread_once_t  once = PTHREAD_ONCE_INIT;
-static cublasStatus_t  init_status;
+/* one cuBLAS handle per queue (its workspace must not be shared by concurrent streams); created
+ * on first use, with the evaluator lock held */
+static cublasHandle_t handles[MX_CU_QUEUES];
 
-static void init(void) {
-    init_status = cublasCreate(&handle);
-    if (init_status == CUBLAS_STATUS_SUCCESS) cublasSetStream(handle, mx_cuda_stream());
+static mx_status handle_for_queue(const char *opname, cublasHandle_t *h) {
+    int q = mx_cuda_queue();
+    if (q < 0 || q >= MX_CU_QUEUES) q = 0;
+    if (!handles[q]) {
+        cublasStatus_t cs = cublasCreate(&handles[q]);
+        if (cs != CUBLAS_STATUS_SUCCESS) {
+            handles[q] = NULL;
+            return mx_fail(MX_ERR_BACKEND, "[%s] cuBLAS could not be initialised (status %d)",
+                           opname, (int)cs);
+        }
+        cublasSetStream(handles[q], mx_cuda_stream());
+    }
+    *h = handles[q];
+    return MX_OK;
 }
 
 /* one operand: its 2-D op and leading dimension, and one batch stride (or -1 if none fits) */
@@ -66,9 +76,8 @@ static cudaDataType_t cuda_type(mx_dtype t) {
 
 static mx_status gemm(const char *opname, const mx_layout *a_in, const mx_layout *b_in,
                       const mx_layout *c_in, double alpha, double beta, mx_layout *out) {
-    pthread_once(&once, init);
-    MX_CHECK(init_status == CUBLAS_STATUS_SUCCESS, MX_ERR_BACKEND,
-             "[%s] cuBLAS could not be initialised (status %d)", opname, (int)init_status);
+    cublasHandle_t handle = NULL;
+    MX_TRY(handle_for_queue(opname, &handle));
     const mx_layout *ins[2] = {a_in, b_in};
     for (int i = 0; i < 2; i++) MX_TRY(mx_cuda_no_f64(opname, ins[i], 1));
     int nd = out->m.ndim;

@@ -17,7 +17,11 @@ mx_status mx_cuda_status(int err, const char *what, const char *file, int line);
         if (e_ != 0) return mx_cuda_status(e_, #call, __FILE__, __LINE__);                         \
     } while (0)
 
+/* The CUDA stream of the queue the current node runs on (set by the evaluator's `enter`; the
+ * evaluator lock is held while kernels launch), and that queue's index. */
+#define MX_CU_QUEUES 64 /* CUDA streams at most; more cmlx GPU streams share them */
 cudaStream_t mx_cuda_stream(void);
+int          mx_cuda_queue(void);
 /* Device bytes of element [0, ..., 0] of v. */
 static inline void *mx_cuda_ptr(const mx_layout *v) {
     return (char *)v->buf->dptr + v->offset * (int64_t)mx_dtype_size(v->m.dtype);
@@ -26,7 +30,8 @@ static inline void *mx_cuda_ptr(const mx_layout *v) {
 mx_status mx_cuda_alloc_out(mx_layout *out);
 /* Device memory for a buffer (nbytes), from the cache. */
 mx_status mx_cuda_malloc(size_t nbytes, void **p);
-void      mx_cuda_free(void *p, size_t nbytes);
+/* Give a block back to the cache; `users` = the queues that used it (bit set). */
+void      mx_cuda_free(void *p, size_t nbytes, uint64_t users);
 /* Iteration space over views (view 0 = output), collapsed; flat when every operand is dense. */
 void mx_cuda_nd(mx_cu_nd *nd, const mx_layout *const *views, int nops);
 /* Device copy of any layout into a fresh row-major buffer. */
