@@ -43,3 +43,24 @@ def test_float64_on_gpu_raises():
     x = mx.array(np.ones(3))
     with pytest.raises(ValueError):
         mx.eval(mx.exp(x, stream=mx.gpu))
+
+
+@gpu
+def test_several_gpu_streams_with_numpy_reference():
+    # each stream is a CUDA stream of its own; data flows between them and the CPU
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((1024, 1024)).astype(np.float32)
+    s1, s2 = mx.new_stream(mx.gpu), mx.new_stream(mx.gpu)
+    x = mx.array(a)
+    p = mx.matmul(x, x, stream=s1)
+    q = mx.add(p, 1.0, stream=s2)          # reads s1's result on s2
+    r = mx.negative(q, stream=mx.cpu)      # and the CPU reads s2's
+    t = mx.multiply(r, 2.0, stream=s1)     # and s1 reads the CPU's
+    mx.async_eval(t)
+    mx.synchronize(s1)
+    ref = -2.0 * (a.astype(np.float64) @ a.astype(np.float64) + 1.0)
+    np.testing.assert_allclose(np.array(t), ref, rtol=1e-3, atol=1e-2)
+    np.testing.assert_array_equal(np.array(q), np.array(p) + np.float32(1))
+    with mx.stream(s2):
+        u = mx.sum(x)
+    assert abs(u.item() - a.astype(np.float64).sum()) < 0.05  # one element is ~1
