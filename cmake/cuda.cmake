@@ -12,4 +12,4 @@ find_package(CUDAToolkit REQUIRED)
 set(CMAKE_CUDA_STANDARD 17)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 file(GLOB CMLX_CUDA_SRC CONFIGURE_DEPENDS src/backend/cuda/*.c src/backend/cuda/*.cu)
-set(CMLX_CUDA_LIBS CUDA::cudart CUDA::cublas CUDA::cublasLt)
+set(CMLX_CUDA_LIBS CUDA::cudart CUDA::cublas CUDA::cublasLt ${CMAKE_DL_LIBS}) # dl: NVRTC is dlopen()ed
