@@ -6,6 +6,7 @@
 #include "mx/compile.h"
 #include "mx/device.h"
 #include "mx/dtype.h"
+#include "mx/fast.h"
 #include "mx/io.h"
 #include "mx/memory.h"
 #include "mx/ops.h"

@@ -9,3 +9,4 @@ from cmlx import _core
 
 sys.modules[__name__] = _core
 sys.modules["cmlx.core.random"] = _core.random
+sys.modules["cmlx.core.fast"] = _core.fast

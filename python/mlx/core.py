@@ -6,3 +6,4 @@ import cmlx.core as _core
 
 sys.modules[__name__] = _core
 sys.modules["mlx.core.random"] = _core.random
+sys.modules["mlx.core.fast"] = _core.fast

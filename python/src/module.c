@@ -12,6 +12,7 @@ static struct PyModuleDef core_module = {
 
 int mxpy_init_io(PyObject *m); /* io_bind.c (declaration to move into mxpy.h) */
 int mxpy_init_compile(PyObject *m); /* compile_bind.c */
+int mxpy_init_fast(PyObject *m);    /* fast_bind.c: the mx.fast submodule */
 PyMODINIT_FUNC PyInit__core(void);
 PyMODINIT_FUNC PyInit__core(void) {
     PyObject *m = PyModule_Create(&core_module);
@@ -24,6 +25,7 @@ PyMODINIT_FUNC PyInit__core(void) {
         mxpy_init_io,         mxpy_init_array_methods,
         mxpy_init_compile,
         mxpy_init_custom,
+        mxpy_init_fast,
     };
     for (size_t i = 0; i < sizeof inits / sizeof inits[0]; i++) {
         if (inits[i](m) < 0) {
