@@ -81,6 +81,34 @@ int main(void) {
     printf("softmax_fp32_8192x8192 %.1f GB/s\n", 2.0 * 4 * 8192.0 * 8192 / t / 1e9);
     mx_array_release(sx);
 
+    /* transfers of 256M floats: device -> host (reading a GPU result on the host) and host -> device
+     * (a GPU op on an array made from host data; the op itself is ~0.3 ms of the time) */
+    {
+        mx_array *zero = mx_array_scalar_f64(0.0, MX_FLOAT32);
+        mx_array *src = rnd(n256, 1, MX_FLOAT32);
+        double bd = 1e30, bh = 1e30;
+        for (int r = 0; r < 5; r++) {
+            mx_array *y = mx_add(src, zero, G);
+            mx_eval(&y, 1);
+            double t0 = now();
+            const float *p = mx_array_data(y);
+            double dt = now() - t0;
+            if (!p) fprintf(stderr, "error: %s\n", mx_error_message());
+            if (r >= 1 && dt < bd) bd = dt;
+            mx_array *h = mx_array_from_data(p, n256, 1, MX_FLOAT32); /* host-only bytes */
+            mx_array_release(y);
+            t0 = now();
+            mx_array *z = mx_add(h, zero, G);
+            mx_eval(&z, 1);
+            dt = now() - t0;
+            if (r >= 1 && dt < bh) bh = dt;
+            mx_array_release(z), mx_array_release(h);
+        }
+        printf("d2h_fp32_256M %.1f GB/s\n", 4.0 * (256 << 20) / bd / 1e9);
+        printf("h2d_fp32_256M %.1f GB/s\n", 4.0 * (256 << 20) / bh / 1e9);
+        mx_array_release(src), mx_array_release(zero);
+    }
+
     /* dispatch: a chain of 1000 tiny adds, built and evaluated */
     mx_array *one = mx_ones(n256, 0, MX_FLOAT32, G);
     double bt = 1e30;

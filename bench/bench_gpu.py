@@ -42,6 +42,11 @@ def torch_figures():
     out["matmul_bf16_8192"] = 2 * 8192**3 / best(lambda: h1 @ h2) / 1e12
     s = torch.randn(8192, 8192, device=d)
     out["softmax_fp32_8192x8192"] = 2 * 4 * 8192 * 8192 / best(lambda: torch.softmax(s, -1)) / 1e9
+    x = torch.randn(n, device=d)
+    out["d2h_fp32_256M"] = 4 * n / best(lambda: x.cpu(), 4) / 1e9
+    hx = x.cpu()
+    out["h2d_fp32_256M"] = 4 * n / best(lambda: hx.to(d) + 0, 4) / 1e9
+    del x, hx
     one = torch.ones((), device=d)
 
     def chain():
