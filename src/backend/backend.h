@@ -42,6 +42,8 @@ typedef struct mx_device_backend {
     uint64_t  (*take_pending)(void);
     mx_status (*wait_queues)(uint64_t queues);
     mx_status (*synchronize)(mx_stream s);
+    size_t    (*cache_bytes)(void);         /* device bytes kept in the allocator's cache */
+    void      (*trim_cache)(size_t target); /* give cached blocks back until at most target */
     int       (*device_count)(void);
     mx_status (*info)(int index, mx_gpu_info *out);
 } mx_device_backend;

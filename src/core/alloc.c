@@ -274,10 +274,17 @@ size_t mx_get_peak_memory(void) {
     return r;
 }
 void mx_reset_peak_memory(void) { LOCKED(peak = active); }
+size_t mx_mem_cache_limit(void) {
+    size_t r;
+    LOCKED(r = cache_limit);
+    return r;
+}
+/* host and device caches together, as MLX reports its allocator's cache */
 size_t mx_get_cache_memory(void) {
     size_t r;
     LOCKED(r = cache_bytes);
-    return r;
+    const mx_device_backend *gpu = mx_gpu_backend();
+    return r + (gpu ? gpu->cache_bytes() : 0);
 }
 size_t mx_get_memory_limit(void) {
     size_t r;
@@ -315,6 +322,8 @@ size_t mx_set_cache_limit(size_t limit) {
     size_t r;
     LOCKED(r = cache_limit; cache_limit = limit);
     trim_cache_to(limit);
+    const mx_device_backend *gpu = mx_gpu_backend();
+    if (gpu) gpu->trim_cache(limit);
     return r;
 }
 
@@ -324,4 +333,6 @@ void mx_clear_cache(void) {
     free_list_clear_locked(&chain);
     pthread_mutex_unlock(&lock);
     free_chain(chain);
+    const mx_device_backend *gpu = mx_gpu_backend();
+    if (gpu) gpu->trim_cache(0);
 }

@@ -77,6 +77,8 @@ mx_buffer *mx_buffer_new_device(size_t nbytes);
 void *mx_buffer_host_alloc(mx_buffer *b);
 /* Adjust the active-memory counter (device allocations). */
 void mx_mem_note(long long delta);
+/* The cache limit of the memory API (mx_set_cache_limit), which device caches honour too. */
+size_t mx_mem_cache_limit(void);
 
 /* ---- metadata and views ---- */
 typedef struct mx_meta {

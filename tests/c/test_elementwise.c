@@ -1,6 +1,8 @@
 /* tests/c/test_elementwise.c: every unary and binary op against an independent double-precision
  * reference written here (not the kernel's expression), over float32, float64, float16 and
- * integer dtypes, contiguous and strided inputs; integer edge semantics; dtype rules; errors. */
+ * integer dtypes, contiguous and strided inputs; integer edge semantics; dtype rules; errors.
+ * float64 runs on the CPU (T_CPU; the GPU refuses it, which is checked when there is one), the
+ * other dtypes on the default device. */
 #define FAMILY "elementwise"
 #include <float.h>
 #include <stdlib.h>
@@ -62,26 +64,24 @@ static void check_unary(int k, mx_dtype t, double atol, double rtol) {
     for (int i = 0; i < N; i++)
         x[i] = unary_cases[k].lo + (unary_cases[k].hi - unary_cases[k].lo) * i / (N - 1);
     int64_t sh[1] = {N};
-    mx_array *x64 = t_f64(x, sh, 1);
-    mx_array *xt = mx_astype(x64, t, S);
+    mx_array *xt = t_array(x, sh, 1, t);
     double xr[N], out[N];
-    t_read(xt, xr, N); /* the values actually representable in t */
+    CHECK(t_read(xt, xr, N) == N); /* the values actually representable in t */
     un_fn f = unary_cases[k].f ? unary_cases[k].f : round0;
-    mx_array *y = f(xt, S);
+    mx_array *y = f(xt, t_stream_for(t)); /* float64 on the CPU, the rest on the default device */
     CHECK(y != NULL && mx_array_dtype(y) == t);
+    if (t == MX_FLOAT64 && t_has_gpu()) t_check_gpu_refuses_f64(f(xt, T_GPU), unary_cases[k].name);
     CHECK(t_read(y, out, N) == N);
     for (int i = 0; i < N; i++) {
         double want = unary_cases[k].ref(xr[i]);
         if (fabs(out[i] - want) > atol + rtol * fabs(want) && !(isnan(want) && isnan(out[i]))) {
-            fprintf(stderr, "  FAIL %s(%s) at x=%.9g: got %.9g want %.9g\n", unary_cases[k].name,
+            T_FAIL("%s(%s) at x=%.9g: got %.9g want %.9g", unary_cases[k].name,
                     mx_dtype_name(t), xr[i], out[i], want);
-            test_failures++;
             break;
         }
     }
     mx_array_release(y);
     mx_array_release(xt);
-    mx_array_release(x64);
 }
 
 TEST(unary_float_dtypes) {
@@ -173,10 +173,11 @@ TEST(binary_float_broadcast) {
     int64_t s31[2] = {3, 1}, s4[1] = {4};
     mx_dtype types[3] = {MX_FLOAT64, MX_FLOAT32, MX_FLOAT16};
     for (int ti = 0; ti < 3; ti++) {
-        mx_array *a64 = t_f64(av, s31, 2), *b64 = t_f64(bv, s4, 1);
-        mx_array *a = mx_astype(a64, types[ti], S), *b = mx_astype(b64, types[ti], S);
+        mx_array *a = t_array(av, s31, 2, types[ti]), *b = t_array(bv, s4, 1, types[ti]);
         for (size_t k = 0; k < sizeof binary_cases / sizeof binary_cases[0]; k++) {
-            mx_array *y = binary_cases[k].f(a, b, S);
+            mx_array *y = binary_cases[k].f(a, b, t_stream_for(types[ti]));
+            if (types[ti] == MX_FLOAT64 && t_has_gpu())
+                t_check_gpu_refuses_f64(binary_cases[k].f(a, b, T_GPU), binary_cases[k].name);
             double out[12];
             CHECK(t_read(y, out, 12) == 12);
             CHECK(mx_array_dtype(y) == (binary_cases[k].is_cmp ? MX_BOOL : types[ti]));
@@ -185,16 +186,15 @@ TEST(binary_float_broadcast) {
                 for (int j = 0; j < 4; j++) {
                     double want = binary_cases[k].ref(av[i], bv[j]);
                     if (fabs(out[i * 4 + j] - want) > tol * (1 + fabs(want))) {
-                        fprintf(stderr, "  FAIL %s(%s) (%g, %g): got %g want %g\n",
+                        T_FAIL("%s(%s) (%g, %g): got %g want %g",
                                 binary_cases[k].name, mx_dtype_name(types[ti]), av[i], bv[j],
                                 out[i * 4 + j], want);
-                        test_failures++;
                     }
                 }
             mx_array_release(y);
         }
-        mx_array *arr[4] = {a64, b64, a, b};
-        for (int i = 0; i < 4; i++) mx_array_release(arr[i]);
+        mx_array_release(a);
+        mx_array_release(b);
     }
 }
 
@@ -247,83 +247,109 @@ TEST(integer_semantics) {
 TEST(nan_and_bool) {
     double av[3] = {NAN, 1, 2}, bv[3] = {1, NAN, 1};
     int64_t sh[1] = {3};
-    mx_array *a = t_f64(av, sh, 1), *b = t_f64(bv, sh, 1);
-    mx_array *mn = mx_minimum(a, b, S), *mx = mx_maximum(a, b, S);
-    double o1[3], o2[3];
-    t_read(mn, o1, 3);
-    t_read(mx, o2, 3);
-    CHECK(isnan(o1[0]) && isnan(o1[1]) && o1[2] == 1);
-    CHECK(isnan(o2[0]) && isnan(o2[1]) && o2[2] == 2);
-    mx_array *la = mx_logical_and(a, b, S);
-    CHECK(mx_array_dtype(la) == MX_BOOL);
+    mx_dtype types[2] = {MX_FLOAT32, MX_FLOAT64};
+    for (int ti = 0; ti < 2; ti++) {
+        mx_stream s = t_stream_for(types[ti]);
+        mx_array *a = t_array(av, sh, 1, types[ti]), *b = t_array(bv, sh, 1, types[ti]);
+        mx_array *mn = mx_minimum(a, b, s), *mx = mx_maximum(a, b, s);
+        double o1[3] = {0}, o2[3] = {0};
+        CHECK(t_read(mn, o1, 3) == 3 && t_read(mx, o2, 3) == 3);
+        CHECK(isnan(o1[0]) && isnan(o1[1]) && o1[2] == 1);
+        CHECK(isnan(o2[0]) && isnan(o2[1]) && o2[2] == 2);
+        mx_array *la = mx_logical_and(a, b, s);
+        double o3[3] = {0};
+        CHECK(mx_array_dtype(la) == MX_BOOL && t_read(la, o3, 3) == 3);
+        CHECK(o3[0] == 1 && o3[1] == 1 && o3[2] == 1); /* NaN is true */
+        CHECK_ERR(mx_bitwise_and(a, b, s), MX_ERR_VALUE, "bitwise_and");
+        int64_t s2[1] = {2};
+        mx_array *z2 = mx_zeros(s2, 1, MX_FLOAT32, S);
+        CHECK_ERR(mx_multiply(a, z2, s), MX_ERR_VALUE, "multiply");
+        mx_array *arr[6] = {a, b, mn, mx, la, z2};
+        for (int i = 0; i < 6; i++) mx_array_release(arr[i]);
+    }
     mx_array *tb = mx_array_scalar_bool(true);
     mx_array *bb = mx_add(tb, tb, S);
-    CHECK(mx_array_dtype(bb) == MX_BOOL);
-    CHECK_ERR(mx_bitwise_and(a, b, S), MX_ERR_VALUE, "bitwise_and");
-    int64_t s2[1] = {2};
-    mx_array *z2 = mx_zeros(s2, 1, MX_FLOAT32, S);
-    CHECK_ERR(mx_multiply(a, z2, S), MX_ERR_VALUE, "multiply");
-    mx_array *arr[8] = {a, b, mn, mx, la, tb, bb, z2};
-    for (int i = 0; i < 8; i++) mx_array_release(arr[i]);
+    double o = 0;
+    CHECK(mx_array_dtype(bb) == MX_BOOL && t_read(bb, &o, 1) == 1 && o == 1);
+    mx_array_release(tb);
+    mx_array_release(bb);
 }
 
 TEST(where_clip_nan_to_num) {
     double xv[4] = {NAN, INFINITY, -INFINITY, -3};
     int64_t sh[1] = {4};
-    mx_array *x = t_f64(xv, sh, 1);
-    mx_array *y = mx_nan_to_num(x, 0, NAN, NAN, S);
-    double o[4];
-    t_read(y, o, 4);
-    CHECK(o[0] == 0 && o[1] == DBL_MAX && o[2] == -DBL_MAX && o[3] == -3);
-    mx_array *lo = mx_array_scalar_f64(-1, MX_FLOAT64), *hi = mx_array_scalar_f64(1, MX_FLOAT64);
-    mx_array *c = mx_clip(y, lo, hi, S);
-    t_read(c, o, 4);
-    CHECK(o[0] == 0 && o[1] == 1 && o[2] == -1 && o[3] == -1);
-    mx_array *cond = mx_greater(c, lo, S);
-    mx_array *w = mx_where(cond, c, hi, S);
-    t_read(w, o, 4);
-    CHECK(o[0] == 0 && o[1] == 1 && o[2] == 1 && o[3] == 1);
-    mx_array *arr[7] = {x, y, lo, hi, c, cond, w};
-    for (int i = 0; i < 7; i++) mx_array_release(arr[i]);
+    mx_dtype types[2] = {MX_FLOAT32, MX_FLOAT64};
+    for (int ti = 0; ti < 2; ti++) {
+        mx_stream s = t_stream_for(types[ti]);
+        double big = types[ti] == MX_FLOAT64 ? DBL_MAX : FLT_MAX;
+        mx_array *x = t_array(xv, sh, 1, types[ti]);
+        mx_array *y = mx_nan_to_num(x, 0, NAN, NAN, s);
+        double o[4] = {1, 0, 0, 0};
+        CHECK(mx_array_dtype(y) == types[ti] && t_read(y, o, 4) == 4);
+        CHECK(o[0] == 0 && o[1] == big && o[2] == -big && o[3] == -3);
+        mx_array *lo = mx_array_scalar_f64(-1, types[ti]), *hi = mx_array_scalar_f64(1, types[ti]);
+        mx_array *c = mx_clip(y, lo, hi, s);
+        CHECK(t_read(c, o, 4) == 4);
+        CHECK(o[0] == 0 && o[1] == 1 && o[2] == -1 && o[3] == -1);
+        mx_array *cond = mx_greater(c, lo, s);
+        mx_array *w = mx_where(cond, c, hi, s);
+        CHECK(t_read(w, o, 4) == 4);
+        CHECK(o[0] == 0 && o[1] == 1 && o[2] == 1 && o[3] == 1);
+        mx_array *arr[7] = {x, y, lo, hi, c, cond, w};
+        for (int i = 0; i < 7; i++) mx_array_release(arr[i]);
+    }
 }
 
 TEST(astype_conversions) {
     double v[5] = {-1.5, 0, 0.5, 255.75, 1e3};
     int64_t sh[1] = {5};
-    mx_array *x = t_f64(v, sh, 1);
-    mx_array *b = mx_astype(x, MX_BOOL, S), *i8 = mx_astype(x, MX_INT32, S);
-    mx_array *h = mx_astype(x, MX_FLOAT16, S), *bf = mx_astype(x, MX_BFLOAT16, S);
-    mx_array *c = mx_astype(x, MX_COMPLEX64, S);
-    double o[5];
-    t_read(b, o, 5);
-    CHECK(o[0] == 1 && o[1] == 0 && o[2] == 1);
-    t_read(i8, o, 5);
-    CHECK(o[0] == -1 && o[3] == 255 && o[4] == 1000);
-    t_read(h, o, 5);
-    CHECK(o[0] == -1.5 && o[3] == 255.75 && o[4] == 1000);
-    t_read(bf, o, 5);
-    CHECK(o[0] == -1.5 && o[3] == 256 && o[4] == 1000);
-    t_read(c, o, 5);
-    CHECK(o[3] == 255.75);
+    /* from float32 on the default device, from float64 on the CPU */
+    mx_dtype types[2] = {MX_FLOAT32, MX_FLOAT64};
+    for (int ti = 0; ti < 2; ti++) {
+        mx_stream s = t_stream_for(types[ti]);
+        mx_array *x = t_array(v, sh, 1, types[ti]);
+        mx_array *b = mx_astype(x, MX_BOOL, s), *i8 = mx_astype(x, MX_INT32, s);
+        mx_array *h = mx_astype(x, MX_FLOAT16, s), *bf = mx_astype(x, MX_BFLOAT16, s);
+        mx_array *c = mx_astype(x, MX_COMPLEX64, s);
+        double o[5] = {0};
+        CHECK(t_read(b, o, 5) == 5);
+        CHECK(o[0] == 1 && o[1] == 0 && o[2] == 1);
+        CHECK(t_read(i8, o, 5) == 5);
+        CHECK(o[0] == -1 && o[3] == 255 && o[4] == 1000);
+        CHECK(t_read(h, o, 5) == 5);
+        CHECK(o[0] == -1.5 && o[3] == 255.75 && o[4] == 1000);
+        CHECK(t_read(bf, o, 5) == 5);
+        CHECK(o[0] == -1.5 && o[3] == 256 && o[4] == 1000);
+        CHECK(t_read(c, o, 5) == 5);
+        CHECK(o[3] == 255.75);
+        if (types[ti] == MX_FLOAT64 && t_has_gpu()) {
+            t_check_gpu_refuses_f64(mx_astype(x, MX_FLOAT32, T_GPU), "astype from float64");
+            t_check_gpu_refuses_f64(mx_astype(h, MX_FLOAT64, T_GPU), "astype to float64");
+        }
+        mx_array *arr[6] = {x, b, i8, h, bf, c};
+        for (int i = 0; i < 6; i++) mx_array_release(arr[i]);
+    }
     CHECK(mx_f16_to_f32(mx_f32_to_f16(65520.0f)) == INFINITY);
     CHECK(mx_f16_to_f32(mx_f32_to_f16(5.96e-8f)) > 0);
-    mx_array *arr[6] = {x, b, i8, h, bf, c};
-    for (int i = 0; i < 6; i++) mx_array_release(arr[i]);
 }
 
 TEST(reversed_1d_operand_is_not_a_scalar) {
     /* regression: a 1-D reversed view next to a dense operand was read as a broadcast scalar */
     double xv[6] = {1, 3, 3, 2, 5, 0}, pv[6] = {-1, 0, 5, 5, 5, 5};
     int64_t sh[1] = {6}, st[1] = {MX_SLICE_NONE}, sp[1] = {-1};
-    mx_array *x = t_f64(xv, sh, 1), *p = t_f64(pv, sh, 1);
-    mx_array *r = mx_slice(x, st, st, sp, S);
-    mx_array *d = mx_subtract(r, p, S), *g = mx_greater(p, r, S);
-    double o[6], q[6];
-    CHECK(t_read(d, o, 6) == 6 && t_read(g, q, 6) == 6);
-    for (int i = 0; i < 6; i++) {
-        CHECK(o[i] == xv[5 - i] - pv[i]);
-        CHECK(q[i] == (pv[i] > xv[5 - i]));
+    mx_dtype types[2] = {MX_FLOAT32, MX_FLOAT64};
+    for (int ti = 0; ti < 2; ti++) {
+        mx_stream s = t_stream_for(types[ti]);
+        mx_array *x = t_array(xv, sh, 1, types[ti]), *p = t_array(pv, sh, 1, types[ti]);
+        mx_array *r = mx_slice(x, st, st, sp, s);
+        mx_array *d = mx_subtract(r, p, s), *g = mx_greater(p, r, s);
+        double o[6], q[6];
+        CHECK(t_read(d, o, 6) == 6 && t_read(g, q, 6) == 6);
+        for (int i = 0; i < 6; i++) {
+            CHECK(o[i] == xv[5 - i] - pv[i]);
+            CHECK(q[i] == (pv[i] > xv[5 - i]));
+        }
+        mx_array *arr[5] = {x, p, r, d, g};
+        for (int i = 0; i < 5; i++) mx_array_release(arr[i]);
     }
-    mx_array *arr[5] = {x, p, r, d, g};
-    for (int i = 0; i < 5; i++) mx_array_release(arr[i]);
 }

@@ -1,9 +1,10 @@
 /* tests/c/test_grad_index.c: derivatives and vmap of the index family (gather, take_along_axis,
  * scatter and its reductions, put_along_axis, masked_scatter, slice updates, dynamic slices), the
  * linalg family (matmul, addmm) and vmap of the random family. VJP and JVP are checked against
- * central finite differences in float64 (indices held constant inside the function; several data
- * inputs are packed into one flat vector), vmap against an explicit loop over the batch with
- * batched data, batched indices and both. */
+ * central finite differences in float64 on the CPU and in float32 on the default device against
+ * the float64 ones (indices held constant inside the function; several data inputs are packed
+ * into one flat vector), vmap against an explicit loop over the batch with batched data, batched
+ * indices and both, in float64 on the CPU and float32 on the default device. */
 #define FAMILY "grad_index"
 #include <stdlib.h>
 
@@ -282,8 +283,7 @@ static void check_vmap(const char *name, vf_fn f, mx_array *const *in, int n, co
     int no;
     mx_status st = mx_vmap(call_vf, (void *)f, in, n, axes, NULL, out, &no, 1);
     if (st != MX_OK) {
-        fprintf(stderr, "  FAIL vmap %s: %s\n", name, mx_error_message());
-        test_failures++;
+        T_FAIL("vmap %s: %s", name, mx_error_message());
         return;
     }
     int64_t B = -1;
@@ -291,24 +291,24 @@ static void check_vmap(const char *name, vf_fn f, mx_array *const *in, int n, co
         if (axes[j] >= 0) B = mx_array_shape(in[j])[axes[j]];
     int64_t tot = mx_array_size(out[0]), per = B ? tot / B : 0;
     if (mx_array_ndim(out[0]) < 1 || mx_array_shape(out[0])[0] != B) {
-        fprintf(stderr, "  FAIL vmap %s: the result's batch axis is not %lld long\n", name, (long long)B);
-        test_failures++;
+        T_FAIL("vmap %s: the result's batch axis is not %lld long", name, (long long)B);
         mx_array_release(out[0]);
         return;
     }
     double *got = malloc(sizeof(double) * (size_t)(tot + 1)), *ref = malloc(sizeof(double) * (size_t)(per + 1));
-    t_read(out[0], got, tot);
+    CHECK(t_read(out[0], got, tot) == tot);
+    /* float32 (on the GPU): matmul and scatter_add may sum in another order when batched */
+    double tol = t_dt == MX_FLOAT64 ? 1e-12 : 1e-5;
     for (int64_t b = 0; b < B; b++) {
         mx_array *args[8];
         for (int j = 0; j < n; j++) args[j] = axes[j] >= 0 ? take_at(in[j], axes[j], b) : mx_array_retain(in[j]);
         mx_array *r = f(args);
         CHECK(r != NULL && mx_array_size(r) == per);
-        if (r) t_read(r, ref, per);
+        CHECK(r && mx_array_dtype(r) == mx_array_dtype(out[0]) && t_read(r, ref, per) == per);
         for (int64_t k = 0; r && k < per; k++)
-            if (!(fabs(got[b * per + k] - ref[k]) <= 1e-12 * (1 + fabs(ref[k])))) {
-                fprintf(stderr, "  FAIL vmap %s: batch %lld element %lld: %g vs loop %g\n", name,
+            if (!(fabs(got[b * per + k] - ref[k]) <= tol * (1 + fabs(ref[k])))) {
+                T_FAIL("vmap %s: batch %lld element %lld: %g vs loop %g", name,
                         (long long)b, (long long)k, got[b * per + k], ref[k]);
-                test_failures++;
                 break;
             }
         mx_array_release(r);
@@ -321,7 +321,7 @@ static void check_vmap(const char *name, vf_fn f, mx_array *const *in, int n, co
 static mx_array *seq(int64_t n, const int64_t *shape, int nd, double scale) {
     double *v = malloc(sizeof(double) * (size_t)n);
     for (int64_t i = 0; i < n; i++) v[i] = scale * (double)((i * 7) % 17) - 3 + 0.01 * (double)i;
-    mx_array *r = t_f64(v, shape, nd);
+    mx_array *r = t_array(v, shape, nd, t_dt);
     free(v);
     return r;
 }
@@ -370,95 +370,107 @@ static mx_array *v_addmm(mx_array *const *in) { return mx_addmm(in[2], in[0], in
 
 /* the batched and unbatched variants of (data..., indices) for each axes pattern */
 TEST(vmap_gather_family_matches_loop) {
-    int64_t sa[2] = {4, 3}, sab[3] = {3, 4, 3}, si[1] = {2}, sib[2] = {2, 3};
-    int32_t i0[2] = {3, -1}, i1[2] = {0, 1}, i0b[6] = {0, 3, 1, 2, 2, -4}, i1b[6] = {1, 0, 1, 1, 0, 7};
-    mx_array *a = seq(12, sa, 2, 0.5), *ab = seq(36, sab, 3, 0.3);
-    mx_array *x = t_i32(i0, si, 1), *y = t_i32(i1, si, 1), *xb = t_i32(i0b, sib, 2),
-             *yb = t_i32(i1b, sib, 2); /* xb, yb batched on axis 1 */
-    int ax_a[3] = {0, -1, -1}, ax_i[3] = {-1, 1, -1}, ax_both[3] = {2, 1, 1}, ax_mix[3] = {0, -1, 1};
-    mx_array *ab2 = mx_transpose(ab, (int[]){1, 2, 0}, 3, S); /* (4, 3, 3) batch on axis 2 */
-    check_vmap("gather data", v_gather, (mx_array *[]){ab, x, y}, 3, ax_a);
-    check_vmap("gather indices", v_gather, (mx_array *[]){a, xb, y}, 3, ax_i);
-    check_vmap("gather both", v_gather, (mx_array *[]){ab2, xb, yb}, 3, ax_both);
-    check_vmap("gather mixed", v_gather, (mx_array *[]){ab, x, yb}, 3, ax_mix);
-    /* take along axis 1: per example a (4, 3), idx (2,) */
-    check_vmap("take data", v_take, (mx_array *[]){ab, x}, 2, ax_a);
-    check_vmap("take indices", v_take, (mx_array *[]){a, yb}, 2, ax_i);
-    check_vmap("take both", v_take, (mx_array *[]){ab2, yb}, 2, ax_both);
-    /* take_along_axis 0: per example a (4, 3), idx (2, 3) */
-    int64_t sta[2] = {2, 3}, stab[3] = {3, 2, 3};
-    int32_t tv[6] = {0, 3, 1, 2, -1, 0}, tvb[18];
-    for (int i = 0; i < 18; i++) tvb[i] = (i * 5) % 4;
-    mx_array *t = t_i32(tv, sta, 2), *tb = t_i32(tvb, stab, 3);
-    int ax_i0[2] = {-1, 0}, ax_b0[2] = {0, 0};
-    check_vmap("take_along data", v_take_along, (mx_array *[]){ab, t}, 2, ax_a);
-    check_vmap("take_along indices", v_take_along, (mx_array *[]){a, tb}, 2, ax_i0);
-    check_vmap("take_along both", v_take_along, (mx_array *[]){ab, tb}, 2, ax_b0);
-    mx_array *arr[10] = {a, ab, x, y, xb, yb, ab2, t, tb, NULL};
-    for (int i = 0; i < 9; i++) mx_array_release(arr[i]);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        int64_t sa[2] = {4, 3}, sab[3] = {3, 4, 3}, si[1] = {2}, sib[2] = {2, 3};
+        int32_t i0[2] = {3, -1}, i1[2] = {0, 1}, i0b[6] = {0, 3, 1, 2, 2, -4}, i1b[6] = {1, 0, 1, 1, 0, 7};
+        mx_array *a = seq(12, sa, 2, 0.5), *ab = seq(36, sab, 3, 0.3);
+        mx_array *x = t_i32(i0, si, 1), *y = t_i32(i1, si, 1), *xb = t_i32(i0b, sib, 2),
+                 *yb = t_i32(i1b, sib, 2); /* xb, yb batched on axis 1 */
+        int ax_a[3] = {0, -1, -1}, ax_i[3] = {-1, 1, -1}, ax_both[3] = {2, 1, 1}, ax_mix[3] = {0, -1, 1};
+        mx_array *ab2 = mx_transpose(ab, (int[]){1, 2, 0}, 3, S); /* (4, 3, 3) batch on axis 2 */
+        check_vmap("gather data", v_gather, (mx_array *[]){ab, x, y}, 3, ax_a);
+        check_vmap("gather indices", v_gather, (mx_array *[]){a, xb, y}, 3, ax_i);
+        check_vmap("gather both", v_gather, (mx_array *[]){ab2, xb, yb}, 3, ax_both);
+        check_vmap("gather mixed", v_gather, (mx_array *[]){ab, x, yb}, 3, ax_mix);
+        /* take along axis 1: per example a (4, 3), idx (2,) */
+        check_vmap("take data", v_take, (mx_array *[]){ab, x}, 2, ax_a);
+        check_vmap("take indices", v_take, (mx_array *[]){a, yb}, 2, ax_i);
+        check_vmap("take both", v_take, (mx_array *[]){ab2, yb}, 2, ax_both);
+        /* take_along_axis 0: per example a (4, 3), idx (2, 3) */
+        int64_t sta[2] = {2, 3}, stab[3] = {3, 2, 3};
+        int32_t tv[6] = {0, 3, 1, 2, -1, 0}, tvb[18];
+        for (int i = 0; i < 18; i++) tvb[i] = (i * 5) % 4;
+        mx_array *t = t_i32(tv, sta, 2), *tb = t_i32(tvb, stab, 3);
+        int ax_i0[2] = {-1, 0}, ax_b0[2] = {0, 0};
+        check_vmap("take_along data", v_take_along, (mx_array *[]){ab, t}, 2, ax_a);
+        check_vmap("take_along indices", v_take_along, (mx_array *[]){a, tb}, 2, ax_i0);
+        check_vmap("take_along both", v_take_along, (mx_array *[]){ab, tb}, 2, ax_b0);
+        mx_array *arr[10] = {a, ab, x, y, xb, yb, ab2, t, tb, NULL};
+        for (int i = 0; i < 9; i++) mx_array_release(arr[i]);
+        t_pass_end(pass);
+    }
 }
 
 TEST(vmap_scatter_family_matches_loop) {
-    int64_t sa[2] = {5, 3}, sab[3] = {3, 5, 3}, su[2] = {2, 3}, sub[3] = {3, 2, 3}, si[1] = {2},
-            sib[2] = {3, 2};
-    int32_t iv[2] = {4, 1}, ivb[6] = {0, 2, 3, -1, 1, 4}, dv[6] = {1, 1, 0, 0, 2, 2};
-    mx_array *a = seq(15, sa, 2, 0.5), *ab = seq(45, sab, 3, 0.3), *u = seq(6, su, 2, 0.7),
-             *ub = seq(18, sub, 3, 0.4), *i = t_i32(iv, si, 1), *ib = t_i32(ivb, sib, 2),
-             *db = t_i32(dv, sib, 2); /* repeated indices per example */
-    vf_fn fs[3] = {v_scatter, v_scatter_add, v_scatter_max};
-    const char *nm[3] = {"scatter", "scatter_add", "scatter_max"};
-    int pat[5][3] = {{0, -1, -1}, {-1, 0, -1}, {-1, -1, 0}, {0, 0, 0}, {-1, 0, 0}};
-    for (int k = 0; k < 3; k++) {
-        mx_array *dupi = k ? db : ib;
-        check_vmap(nm[k], fs[k], (mx_array *[]){ab, u, i}, 3, pat[0]);
-        check_vmap(nm[k], fs[k], (mx_array *[]){a, ub, i}, 3, pat[1]);
-        check_vmap(nm[k], fs[k], (mx_array *[]){ab, ub, dupi}, 3, pat[3]);
-        check_vmap(nm[k], fs[k], (mx_array *[]){a, ub, dupi}, 3, pat[4]);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        int64_t sa[2] = {5, 3}, sab[3] = {3, 5, 3}, su[2] = {2, 3}, sub[3] = {3, 2, 3}, si[1] = {2},
+                sib[2] = {3, 2};
+        int32_t iv[2] = {4, 1}, ivb[6] = {0, 2, 3, -1, 1, 4}, dv[6] = {1, 1, 0, 0, 2, 2};
+        mx_array *a = seq(15, sa, 2, 0.5), *ab = seq(45, sab, 3, 0.3), *u = seq(6, su, 2, 0.7),
+                 *ub = seq(18, sub, 3, 0.4), *i = t_i32(iv, si, 1), *ib = t_i32(ivb, sib, 2),
+                 *db = t_i32(dv, sib, 2); /* repeated indices per example */
+        vf_fn fs[3] = {v_scatter, v_scatter_add, v_scatter_max};
+        const char *nm[3] = {"scatter", "scatter_add", "scatter_max"};
+        int pat[5][3] = {{0, -1, -1}, {-1, 0, -1}, {-1, -1, 0}, {0, 0, 0}, {-1, 0, 0}};
+        for (int k = 0; k < 3; k++) {
+            mx_array *dupi = k ? db : ib;
+            check_vmap(nm[k], fs[k], (mx_array *[]){ab, u, i}, 3, pat[0]);
+            check_vmap(nm[k], fs[k], (mx_array *[]){a, ub, i}, 3, pat[1]);
+            check_vmap(nm[k], fs[k], (mx_array *[]){ab, ub, dupi}, 3, pat[3]);
+            check_vmap(nm[k], fs[k], (mx_array *[]){a, ub, dupi}, 3, pat[4]);
+        }
+        /* put_along_axis 1: per example a (5, 3), values (5, 1), idx (5, 1) */
+        int64_t sv[2] = {5, 1}, svb[3] = {3, 5, 1};
+        int32_t pv[5] = {0, 2, 1, -1, 0}, pvb[15];
+        for (int q = 0; q < 15; q++) pvb[q] = q % 3;
+        mx_array *v = seq(5, sv, 2, 0.9), *vb = seq(15, svb, 3, 0.2), *p = t_i32(pv, sv, 2),
+                 *pb = t_i32(pvb, svb, 3);
+        for (int q = 0; q < 5; q++)
+            check_vmap("put_along_axis", v_put_along,
+                       (mx_array *[]){pat[q][0] >= 0 ? ab : a, pat[q][1] >= 0 ? vb : v, pat[q][2] >= 0 ? pb : p},
+                       3, pat[q]);
+        mx_array *arr[11] = {a, ab, u, ub, i, ib, db, v, vb, p, pb};
+        for (int q = 0; q < 11; q++) mx_array_release(arr[q]);
+        t_pass_end(pass);
     }
-    /* put_along_axis 1: per example a (5, 3), values (5, 1), idx (5, 1) */
-    int64_t sv[2] = {5, 1}, svb[3] = {3, 5, 1};
-    int32_t pv[5] = {0, 2, 1, -1, 0}, pvb[15];
-    for (int q = 0; q < 15; q++) pvb[q] = q % 3;
-    mx_array *v = seq(5, sv, 2, 0.9), *vb = seq(15, svb, 3, 0.2), *p = t_i32(pv, sv, 2),
-             *pb = t_i32(pvb, svb, 3);
-    for (int q = 0; q < 5; q++)
-        check_vmap("put_along_axis", v_put_along,
-                   (mx_array *[]){pat[q][0] >= 0 ? ab : a, pat[q][1] >= 0 ? vb : v, pat[q][2] >= 0 ? pb : p},
-                   3, pat[q]);
-    mx_array *arr[11] = {a, ab, u, ub, i, ib, db, v, vb, p, pb};
-    for (int q = 0; q < 11; q++) mx_array_release(arr[q]);
 }
 
 TEST(vmap_masked_slice_dynamic_matches_loop) {
-    int64_t sa[2] = {3, 4}, sab[3] = {2, 3, 4}, sv[1] = {5}, svb[2] = {2, 5};
-    int32_t mv[12] = {1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0}, mvb[24];
-    for (int i = 0; i < 24; i++) mvb[i] = (i * 7) % 3 == 0;
-    mx_array *a = seq(12, sa, 2, 0.5), *ab = seq(24, sab, 3, 0.3), *v = seq(5, sv, 1, 0.7),
-             *vb = seq(10, svb, 2, 0.4);
-    mx_array *m0 = t_i32(mv, sa, 2), *m0b = t_i32(mvb, sab, 3);
-    mx_array *m = mx_astype(m0, MX_BOOL, S), *mb = mx_astype(m0b, MX_BOOL, S);
-    int pat[5][3] = {{0, -1, -1}, {-1, 0, -1}, {-1, -1, 0}, {0, 0, 0}, {-1, 0, 0}};
-    for (int q = 0; q < 5; q++)
-        check_vmap("masked_scatter", v_masked,
-                   (mx_array *[]){pat[q][0] >= 0 ? ab : a, pat[q][1] >= 0 ? vb : v, pat[q][2] >= 0 ? mb : m},
-                   3, pat[q]);
-    /* slice_update a[1:3, ::2] = u (2, 2) */
-    int64_t su[2] = {2, 2}, sub[3] = {2, 2, 2};
-    mx_array *u = seq(4, su, 2, 1.1), *ub = seq(8, sub, 3, 0.6);
-    check_vmap("slice_update data", v_slice_update, (mx_array *[]){ab, u}, 2, pat[0]);
-    check_vmap("slice_update update", v_slice_update, (mx_array *[]){a, ub}, 2, pat[1]);
-    check_vmap("slice_update both", v_slice_update, (mx_array *[]){ab, ub}, 2, pat[3]);
-    /* dynamic slices: start (2,) per example */
-    int64_t s2[1] = {2}, s2b[2] = {2, 2};
-    int32_t st[2] = {1, 2}, stb[4] = {0, -1, 5, 1};
-    mx_array *s = t_i32(st, s2, 1), *sb = t_i32(stb, s2b, 2);
-    for (int q = 0; q < 5; q++) {
-        mx_array *args[3] = {pat[q][0] >= 0 ? ab : a, pat[q][1] >= 0 ? ub : u, pat[q][2] >= 0 ? sb : s};
-        if (q != 1) check_vmap("dynamic slice", v_dyn_slice, args, 3, pat[q]); /* q = 1: below */
-        check_vmap("dynamic slice update", v_dyn_update, args, 3, pat[q]);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        int64_t sa[2] = {3, 4}, sab[3] = {2, 3, 4}, sv[1] = {5}, svb[2] = {2, 5};
+        int32_t mv[12] = {1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0}, mvb[24];
+        for (int i = 0; i < 24; i++) mvb[i] = (i * 7) % 3 == 0;
+        mx_array *a = seq(12, sa, 2, 0.5), *ab = seq(24, sab, 3, 0.3), *v = seq(5, sv, 1, 0.7),
+                 *vb = seq(10, svb, 2, 0.4);
+        mx_array *m0 = t_i32(mv, sa, 2), *m0b = t_i32(mvb, sab, 3);
+        mx_array *m = mx_astype(m0, MX_BOOL, S), *mb = mx_astype(m0b, MX_BOOL, S);
+        int pat[5][3] = {{0, -1, -1}, {-1, 0, -1}, {-1, -1, 0}, {0, 0, 0}, {-1, 0, 0}};
+        for (int q = 0; q < 5; q++)
+            check_vmap("masked_scatter", v_masked,
+                       (mx_array *[]){pat[q][0] >= 0 ? ab : a, pat[q][1] >= 0 ? vb : v, pat[q][2] >= 0 ? mb : m},
+                       3, pat[q]);
+        /* slice_update a[1:3, ::2] = u (2, 2) */
+        int64_t su[2] = {2, 2}, sub[3] = {2, 2, 2};
+        mx_array *u = seq(4, su, 2, 1.1), *ub = seq(8, sub, 3, 0.6);
+        check_vmap("slice_update data", v_slice_update, (mx_array *[]){ab, u}, 2, pat[0]);
+        check_vmap("slice_update update", v_slice_update, (mx_array *[]){a, ub}, 2, pat[1]);
+        check_vmap("slice_update both", v_slice_update, (mx_array *[]){ab, ub}, 2, pat[3]);
+        /* dynamic slices: start (2,) per example */
+        int64_t s2[1] = {2}, s2b[2] = {2, 2};
+        int32_t st[2] = {1, 2}, stb[4] = {0, -1, 5, 1};
+        mx_array *s = t_i32(st, s2, 1), *sb = t_i32(stb, s2b, 2);
+        for (int q = 0; q < 5; q++) {
+            mx_array *args[3] = {pat[q][0] >= 0 ? ab : a, pat[q][1] >= 0 ? ub : u, pat[q][2] >= 0 ? sb : s};
+            if (q != 1) check_vmap("dynamic slice", v_dyn_slice, args, 3, pat[q]); /* q = 1: below */
+            check_vmap("dynamic slice update", v_dyn_update, args, 3, pat[q]);
+        }
+        mx_array *arr[12] = {a, ab, v, vb, m0, m0b, m, mb, u, ub, s, sb};
+        for (int q = 0; q < 12; q++) mx_array_release(arr[q]);
+        t_pass_end(pass);
     }
-    mx_array *arr[12] = {a, ab, v, vb, m0, m0b, m, mb, u, ub, s, sb};
-    for (int q = 0; q < 12; q++) mx_array_release(arr[q]);
 }
 
 /* Functions where a node sees only unbatched inputs (mx_scatter broadcasts the unbatched updates,
@@ -466,36 +478,44 @@ TEST(vmap_masked_slice_dynamic_matches_loop) {
  * input. These need the vmap driver (src/transforms/vmap.c) to keep such nodes as traced instead
  * of calling their rule with B = 1. */
 TEST(vmap_with_nodes_on_unbatched_inputs) {
-    int64_t sa[2] = {5, 3}, su[2] = {2, 3}, sib[2] = {3, 2}, sd[2] = {3, 4}, sdu[3] = {2, 2, 2},
-            s2[1] = {2};
-    int32_t ivb[6] = {0, 2, 3, -1, 1, 4}, st[2] = {1, 2};
-    mx_array *a = seq(15, sa, 2, 0.5), *u = seq(6, su, 2, 0.7), *ib = t_i32(ivb, sib, 2);
-    mx_array *d = seq(12, sd, 2, 0.5), *ub = seq(8, sdu, 3, 0.6), *s = t_i32(st, s2, 1);
-    int p_idx[3] = {-1, -1, 0}, p_upd[3] = {-1, 0, -1};
-    check_vmap("scatter, indices only", v_scatter, (mx_array *[]){a, u, ib}, 3, p_idx);
-    check_vmap("scatter_add, indices only", v_scatter_add, (mx_array *[]){a, u, ib}, 3, p_idx);
-    check_vmap("dynamic slice, unused batched input", v_dyn_slice, (mx_array *[]){d, ub, s}, 3, p_upd);
-    mx_array *arr[6] = {a, u, ib, d, ub, s};
-    for (int q = 0; q < 6; q++) mx_array_release(arr[q]);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        int64_t sa[2] = {5, 3}, su[2] = {2, 3}, sib[2] = {3, 2}, sd[2] = {3, 4}, sdu[3] = {2, 2, 2},
+                s2[1] = {2};
+        int32_t ivb[6] = {0, 2, 3, -1, 1, 4}, st[2] = {1, 2};
+        mx_array *a = seq(15, sa, 2, 0.5), *u = seq(6, su, 2, 0.7), *ib = t_i32(ivb, sib, 2);
+        mx_array *d = seq(12, sd, 2, 0.5), *ub = seq(8, sdu, 3, 0.6), *s = t_i32(st, s2, 1);
+        int p_idx[3] = {-1, -1, 0}, p_upd[3] = {-1, 0, -1};
+        check_vmap("scatter, indices only", v_scatter, (mx_array *[]){a, u, ib}, 3, p_idx);
+        check_vmap("scatter_add, indices only", v_scatter_add, (mx_array *[]){a, u, ib}, 3, p_idx);
+        check_vmap("dynamic slice, unused batched input", v_dyn_slice, (mx_array *[]){d, ub, s}, 3, p_upd);
+        mx_array *arr[6] = {a, u, ib, d, ub, s};
+        for (int q = 0; q < 6; q++) mx_array_release(arr[q]);
+        t_pass_end(pass);
+    }
 }
 
 TEST(vmap_matmul_addmm_matches_loop) {
-    int64_t sa[2] = {2, 3}, sab[3] = {4, 2, 3}, sb[2] = {3, 5}, sbb[3] = {3, 5, 4}, svec[2] = {4, 3},
-            sc[1] = {5}, scb[2] = {4, 5};
-    mx_array *a = seq(6, sa, 2, 0.5), *ab = seq(24, sab, 3, 0.3), *b = seq(15, sb, 2, 0.2),
-             *bb = seq(60, sbb, 3, 0.1), *vec = seq(12, svec, 2, 0.4), *c = seq(5, sc, 1, 0.6),
-             *cb = seq(20, scb, 2, 0.8);
-    int pa[2] = {0, -1}, pb[2] = {-1, 2}, pab[2] = {0, 2}, pv[2] = {0, -1};
-    check_vmap("matmul a", v_matmul, (mx_array *[]){ab, b}, 2, pa);
-    check_vmap("matmul b", v_matmul, (mx_array *[]){a, bb}, 2, pb);
-    check_vmap("matmul both", v_matmul, (mx_array *[]){ab, bb}, 2, pab);
-    check_vmap("matmul vector @ matrix", v_matmul, (mx_array *[]){vec, b}, 2, pv);
-    int q0[3] = {-1, -1, 0}, q1[3] = {0, -1, -1}, q2[3] = {0, 2, 0};
-    check_vmap("addmm c", v_addmm, (mx_array *[]){a, b, cb}, 3, q0);
-    check_vmap("addmm a", v_addmm, (mx_array *[]){ab, b, c}, 3, q1);
-    check_vmap("addmm all", v_addmm, (mx_array *[]){ab, bb, cb}, 3, q2);
-    mx_array *arr[7] = {a, ab, b, bb, vec, c, cb};
-    for (int q = 0; q < 7; q++) mx_array_release(arr[q]);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        int64_t sa[2] = {2, 3}, sab[3] = {4, 2, 3}, sb[2] = {3, 5}, sbb[3] = {3, 5, 4}, svec[2] = {4, 3},
+                sc[1] = {5}, scb[2] = {4, 5};
+        mx_array *a = seq(6, sa, 2, 0.5), *ab = seq(24, sab, 3, 0.3), *b = seq(15, sb, 2, 0.2),
+                 *bb = seq(60, sbb, 3, 0.1), *vec = seq(12, svec, 2, 0.4), *c = seq(5, sc, 1, 0.6),
+                 *cb = seq(20, scb, 2, 0.8);
+        int pa[2] = {0, -1}, pb[2] = {-1, 2}, pab[2] = {0, 2}, pv[2] = {0, -1};
+        check_vmap("matmul a", v_matmul, (mx_array *[]){ab, b}, 2, pa);
+        check_vmap("matmul b", v_matmul, (mx_array *[]){a, bb}, 2, pb);
+        check_vmap("matmul both", v_matmul, (mx_array *[]){ab, bb}, 2, pab);
+        check_vmap("matmul vector @ matrix", v_matmul, (mx_array *[]){vec, b}, 2, pv);
+        int q0[3] = {-1, -1, 0}, q1[3] = {0, -1, -1}, q2[3] = {0, 2, 0};
+        check_vmap("addmm c", v_addmm, (mx_array *[]){a, b, cb}, 3, q0);
+        check_vmap("addmm a", v_addmm, (mx_array *[]){ab, b, c}, 3, q1);
+        check_vmap("addmm all", v_addmm, (mx_array *[]){ab, bb, cb}, 3, q2);
+        mx_array *arr[7] = {a, ab, b, bb, vec, c, cb};
+        for (int q = 0; q < 7; q++) mx_array_release(arr[q]);
+        t_pass_end(pass);
+    }
 }
 
 /* per-example gradients through a gather and a matmul: vmap(grad) vs a loop of grads */
@@ -503,7 +523,7 @@ static mx_status f_loss(void *ctx, mx_array *const *in, int n, mx_array **out, i
     (void)ctx, (void)n, (void)max;
     mx_scope sc = mx_scope_begin();
     int64_t sh[2] = {3, 2};
-    mx_array *w = mx_reshape(mx_arange(0.5, 3.5, 0.5, MX_FLOAT64, S), sh, 2, S);
+    mx_array *w = mx_reshape(mx_arange(0.5, 3.5, 0.5, mx_array_dtype(in[0]), S), sh, 2, S);
     mx_array *h = mx_matmul(mx_take(in[0], in[1], 0, false, S), w, S); /* (2, 3) @ (3, 2) */
     out[0] = mx_scope_end(sc, mx_sum(mx_tanh(h, S), NULL, 0, false, S));
     *n_out = 1;
@@ -518,12 +538,16 @@ static mx_array *v_grad(mx_array *const *in) {
 }
 
 TEST(vmap_of_grad_through_gather_and_matmul) {
-    int64_t sx[3] = {3, 4, 3}, si[2] = {3, 2};
-    int32_t iv[6] = {0, 3, 2, 2, 1, -1};
-    mx_array *x = seq(36, sx, 3, 0.1), *i = t_i32(iv, si, 2);
-    int ax[2] = {0, 0};
-    check_vmap("grad(take, matmul)", v_grad, (mx_array *[]){x, i}, 2, ax);
-    mx_array_release(x), mx_array_release(i);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        int64_t sx[3] = {3, 4, 3}, si[2] = {3, 2};
+        int32_t iv[6] = {0, 3, 2, 2, 1, -1};
+        mx_array *x = seq(36, sx, 3, 0.1), *i = t_i32(iv, si, 2);
+        int ax[2] = {0, 0};
+        check_vmap("grad(take, matmul)", v_grad, (mx_array *[]){x, i}, 2, ax);
+        mx_array_release(x), mx_array_release(i);
+        t_pass_end(pass);
+    }
 }
 
 /* ---- random ---- */

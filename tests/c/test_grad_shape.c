@@ -1,7 +1,8 @@
 /* tests/c/test_grad_shape.c: derivative and vmap rules of the shape family (concatenate, pad in
  * every mode, diagonal, contiguous) and the sort family (sort, partition, argsort, argpartition,
- * searchsorted): VJP and JVP against central finite differences in float64, vmap against an
- * explicit loop over the mapped axis (negative axes, batch axes not in front, unmapped inputs). */
+ * searchsorted): VJP and JVP against central finite differences in float64 on the CPU and in
+ * float32 on the default device against the float64 ones, vmap against an explicit loop over the
+ * mapped axis (negative axes, batch axes not in front, unmapped inputs), in both passes. */
 #define FAMILY "grad_shape"
 #include <stdlib.h>
 
@@ -47,7 +48,7 @@ TEST(concatenate_vjp_jvp) {
 /* ---- pad ---- */
 static mx_array *f_pad_const(mx_array *x) {
     int64_t w[4] = {1, 2, 0, 3};
-    SCOPED(mx_pad(x, w, "constant", mx_array_scalar_f64(0.5, MX_FLOAT64), S));
+    SCOPED(mx_pad(x, w, "constant", mx_array_scalar_f64(0.5, mx_array_dtype(x)), S));
 }
 /* the fill value depends on x: the value input gets the padded region's cotangent */
 static mx_array *f_pad_const_value(mx_array *x) {
@@ -139,14 +140,18 @@ TEST(diagonal_empty_gives_zero_gradient) {
     double xv[12];
     fill(xv, 12);
     int64_t sh[2] = {3, 4};
-    mx_array *x = t_f64(xv, sh, 2), *u = mx_zeros((int64_t[]){0}, 1, MX_FLOAT64, S), *o[1], *g[1];
-    int no;
-    CHECK(mx_vjp(call_fx, (void *)f_diag_empty, &x, 1, &u, 1, o, &no, 1, g) == MX_OK);
-    CHECK(t_shape_is(g[0], sh, 2));
-    double gv[12];
-    CHECK(t_read(g[0], gv, 12) == 12);
-    for (int i = 0; i < 12; i++) CHECK(gv[i] == 0);
-    mx_array_release(x), mx_array_release(u), mx_array_release(o[0]), mx_array_release(g[0]);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_array *x = t_array(xv, sh, 2, t_dt), *u = mx_zeros((int64_t[]){0}, 1, t_dt, S), *o[1], *g[1];
+        int no;
+        CHECK(mx_vjp(call_fx, (void *)f_diag_empty, &x, 1, &u, 1, o, &no, 1, g) == MX_OK);
+        CHECK(t_shape_is(g[0], sh, 2) && mx_array_dtype(g[0]) == t_dt);
+        double gv[12];
+        CHECK(t_read(g[0], gv, 12) == 12);
+        for (int i = 0; i < 12; i++) CHECK(gv[i] == 0);
+        mx_array_release(x), mx_array_release(u), mx_array_release(o[0]), mx_array_release(g[0]);
+        t_pass_end(pass);
+    }
 }
 
 /* ---- contiguous ---- */
@@ -169,17 +174,17 @@ static mx_array *f_partition_0(mx_array *x) { SCOPED(mx_partition(mx_exp(x, S), 
 static mx_array *f_topk(mx_array *x) { SCOPED(mx_topk(x, 2, 1, false, S)); }
 /* integer results: zero derivative, x * argsort(x) differentiates to argsort(x) */
 static mx_array *f_argsort(mx_array *x) {
-    SCOPED(mx_multiply(x, mx_astype(mx_argsort(x, -1, false, S), MX_FLOAT64, S), S));
+    SCOPED(mx_multiply(x, mx_astype(mx_argsort(x, -1, false, S), mx_array_dtype(x), S), S));
 }
 static mx_array *f_argpartition(mx_array *x) {
-    SCOPED(mx_multiply(x, mx_astype(mx_argpartition(x, 1, 0, false, S), MX_FLOAT64, S), S));
+    SCOPED(mx_multiply(x, mx_astype(mx_argpartition(x, 1, 0, false, S), mx_array_dtype(x), S), S));
 }
 static mx_array *f_searchsorted(mx_array *x) {
     double sv[5] = {-1, -0.2, 0.05, 0.3, 2};
     int64_t n = 5;
-    mx_array *seq = t_f64(sv, &n, 1);
+    mx_array *seq = t_array(sv, &n, 1, mx_array_dtype(x));
     mx_scope sc = mx_scope_begin();
-    mx_array *r = mx_multiply(x, mx_astype(mx_searchsorted(seq, x, true, S), MX_FLOAT64, S), S);
+    mx_array *r = mx_multiply(x, mx_astype(mx_searchsorted(seq, x, true, S), mx_array_dtype(x), S), S);
     r = mx_scope_end(sc, r);
     mx_array_release(seq);
     return r;
@@ -244,8 +249,7 @@ static void check_vmap(const char *name, vm_fn f, mx_array *const *in, int n, co
     int no = 0;
     CHECK(mx_vmap(call_vm, (void *)f, in, n, axes, &out_axis, out, &no, 1) == MX_OK && no == 1);
     if (!out[0]) {
-        fprintf(stderr, "  FAIL vmap %s: %s\n", name, mx_error_message());
-        test_failures++;
+        T_FAIL("vmap %s: %s", name, mx_error_message());
         return;
     }
     int64_t B = -1;
@@ -267,9 +271,8 @@ static void check_vmap(const char *name, vm_fn f, mx_array *const *in, int n, co
         CHECK(t_read(r, want, per) == per);
         for (int64_t k = 0; k < per; k++)
             if (!(got[b * per + k] == want[k] || (isnan(got[b * per + k]) && isnan(want[k])))) {
-                fprintf(stderr, "  FAIL vmap %s: batch %lld element %lld: %g vs %g\n", name,
+                T_FAIL("vmap %s: batch %lld element %lld: %g vs %g", name,
                         (long long)b, (long long)k, got[b * per + k], want[k]);
-                test_failures++;
                 break;
             }
         mx_array_release(r);
@@ -321,81 +324,89 @@ TEST(vmap_shape_family_matches_loop) {
     fill(xv, 60);
     fill(yv, 30);
     int64_t sx[3] = {3, 5, 4}, sy[3] = {3, 2, 5}, s2[2] = {3, 4}, sv[1] = {5};
-    mx_array *x = t_f64(xv, sx, 3);                    /* mapped on axis 1: (3, 4) each */
-    mx_array *y0 = t_f64(yv, sy, 3), *y = mx_transpose(y0, (int[]){0, 2, 1}, 3, S); /* strided */
-    mx_array_release(y0);
-    mx_array *x2 = t_f64(xv, s2, 2), *v = t_f64(yv, sv, 1);
-    mx_array *xf = mx_astype(x, MX_FLOAT32, S);
-    {
-        mx_array *in[2] = {x, y};
-        check_vmap("concatenate, both mapped on axis 1", v_concat, in, 2, (int[]){1, 1}, 0);
-        mx_array *in2[2] = {x, mx_ones((int64_t[]){2, 4}, 2, MX_FLOAT64, S)};
-        check_vmap("concatenate, one unmapped", v_concat0, in2, 2, (int[]){1, -1}, 2);
-        mx_array_release(in2[1]);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_array *x = t_array(xv, sx, 3, t_dt);                    /* mapped on axis 1: (3, 4) each */
+        mx_array *y0 = t_array(yv, sy, 3, t_dt), *y = mx_transpose(y0, (int[]){0, 2, 1}, 3, S); /* strided */
+        mx_array_release(y0);
+        mx_array *x2 = t_array(xv, s2, 2, t_dt), *v = t_array(yv, sv, 1, t_dt);
+        mx_array *xf = mx_astype(x, MX_FLOAT32, S);
+        {
+            mx_array *in[2] = {x, y};
+            check_vmap("concatenate, both mapped on axis 1", v_concat, in, 2, (int[]){1, 1}, 0);
+            mx_array *in2[2] = {x, mx_ones((int64_t[]){2, 4}, 2, t_dt, S)};
+            check_vmap("concatenate, one unmapped", v_concat0, in2, 2, (int[]){1, -1}, 2);
+            mx_array_release(in2[1]);
+        }
+        {
+            mx_array *in[2] = {x, v};
+            check_vmap("pad with a mapped value", v_pad_value, in, 2, (int[]){1, 0}, 0);
+            mx_array *in2[2] = {x2, v};
+            check_vmap("pad, only the value mapped", v_pad_value, in2, 2, (int[]){-1, 0}, 1);
+            mx_array *s0 = mx_array_scalar_f64(-3, t_dt);
+            mx_array *in3[2] = {x, s0};
+            check_vmap("pad with a fixed value", v_pad_value, in3, 2, (int[]){1, -1}, 0);
+            mx_array_release(s0);
+        }
+        check_vmap("pad reflect", v_pad_reflect, &x, 1, (int[]){1}, 0);
+        check_vmap("pad symmetric", v_pad_symmetric, &x, 1, (int[]){2}, 1);
+        check_vmap("pad edge float32", v_pad_edge, &xf, 1, (int[]){0}, 0);
+        check_vmap("diagonal", v_diag, &x, 1, (int[]){1}, 0);
+        check_vmap("diagonal below", v_diag_neg, &x, 1, (int[]){2}, 1);
+        check_vmap("contiguous", v_contig, &x, 1, (int[]){1}, 0);
+        mx_array *arr[5] = {x, y, x2, v, xf};
+        for (int i = 0; i < 5; i++) mx_array_release(arr[i]);
+        t_pass_end(pass);
     }
-    {
-        mx_array *in[2] = {x, v};
-        check_vmap("pad with a mapped value", v_pad_value, in, 2, (int[]){1, 0}, 0);
-        mx_array *in2[2] = {x2, v};
-        check_vmap("pad, only the value mapped", v_pad_value, in2, 2, (int[]){-1, 0}, 1);
-        mx_array *s0 = mx_array_scalar_f64(-3, MX_FLOAT64);
-        mx_array *in3[2] = {x, s0};
-        check_vmap("pad with a fixed value", v_pad_value, in3, 2, (int[]){1, -1}, 0);
-        mx_array_release(s0);
-    }
-    check_vmap("pad reflect", v_pad_reflect, &x, 1, (int[]){1}, 0);
-    check_vmap("pad symmetric", v_pad_symmetric, &x, 1, (int[]){2}, 1);
-    check_vmap("pad edge float32", v_pad_edge, &xf, 1, (int[]){0}, 0);
-    check_vmap("diagonal", v_diag, &x, 1, (int[]){1}, 0);
-    check_vmap("diagonal below", v_diag_neg, &x, 1, (int[]){2}, 1);
-    check_vmap("contiguous", v_contig, &x, 1, (int[]){1}, 0);
-    mx_array *arr[5] = {x, y, x2, v, xf};
-    for (int i = 0; i < 5; i++) mx_array_release(arr[i]);
 }
 
 TEST(vmap_sort_family_matches_loop) {
     double xv[60], sv[12] = {-1, 0, 0.5, 2, -3, -2, -2, 1, 0, 0.1, 0.2, 0.3};
     fill(xv, 60);
     int64_t sx[3] = {3, 5, 4}, ss[2] = {3, 4}, svv[2] = {5, 3};
-    mx_array *x = t_f64(xv, sx, 3), *xf = mx_astype(x, MX_FLOAT32, S);
-    check_vmap("sort", v_sort, &x, 1, (int[]){1}, 0);
-    check_vmap("sort float32, batch last", v_sort, &xf, 1, (int[]){2}, 1);
-    check_vmap("argsort axis 0", v_argsort0, &x, 1, (int[]){1}, 0);
-    check_vmap("sort flattened", v_sort_flat, &x, 1, (int[]){0}, 0);
-    check_vmap("partition", v_partition, &x, 1, (int[]){2}, 0);
-    check_vmap("argpartition", v_argpartition, &x, 1, (int[]){0}, 1);
-    /* searchsorted: 3 sorted sequences of 4 (the second one mapped on axis 1 after a transpose),
-     * values (5, 3) mapped on axis 1 */
-    mx_array *seq = t_f64(sv, ss, 2), *seqt = mx_transpose(seq, NULL, 0, S);
-    mx_array *sorted = mx_sort(seq, -1, false, S), *sortedt = mx_sort(seqt, 0, false, S);
-    double vals[15];
-    for (int i = 0; i < 15; i++) vals[i] = -3.5 + 0.5 * i;
-    vals[4] = 0; /* exact hits for left/right */
-    vals[9] = -2;
-    mx_array *vv = t_f64(vals, svv, 2);
-    {
-        mx_array *in[2] = {sorted, vv};
-        check_vmap("searchsorted, both mapped", v_search, in, 2, (int[]){0, 1}, 0);
-        check_vmap("searchsorted right, both mapped", v_search_r, in, 2, (int[]){0, 1}, 1);
-        mx_array *in2[2] = {sortedt, vv};
-        check_vmap("searchsorted, sequence mapped on axis 1", v_search_r, in2, 2, (int[]){1, 1}, 0);
-        mx_array *row = slice_at(sorted, 0, 1);
-        mx_array *in3[2] = {row, vv};
-        check_vmap("searchsorted, values mapped", v_search, in3, 2, (int[]){-1, 0}, 0);
-        mx_array *v1 = slice_at(vv, 1, 0);
-        mx_array *in4[2] = {sorted, v1};
-        check_vmap("searchsorted, sequences mapped", v_search_r, in4, 2, (int[]){0, -1}, 0);
-        mx_array_release(row), mx_array_release(v1);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_array *x = t_array(xv, sx, 3, t_dt), *xf = mx_astype(x, MX_FLOAT32, S);
+        check_vmap("sort", v_sort, &x, 1, (int[]){1}, 0);
+        check_vmap("sort float32, batch last", v_sort, &xf, 1, (int[]){2}, 1);
+        check_vmap("argsort axis 0", v_argsort0, &x, 1, (int[]){1}, 0);
+        check_vmap("sort flattened", v_sort_flat, &x, 1, (int[]){0}, 0);
+        check_vmap("partition", v_partition, &x, 1, (int[]){2}, 0);
+        check_vmap("argpartition", v_argpartition, &x, 1, (int[]){0}, 1);
+        /* searchsorted: 3 sorted sequences of 4 (the second one mapped on axis 1 after a transpose),
+         * values (5, 3) mapped on axis 1 */
+        mx_array *seq = t_array(sv, ss, 2, t_dt), *seqt = mx_transpose(seq, NULL, 0, S);
+        mx_array *sorted = mx_sort(seq, -1, false, S), *sortedt = mx_sort(seqt, 0, false, S);
+        double vals[15];
+        for (int i = 0; i < 15; i++) vals[i] = -3.5 + 0.5 * i;
+        vals[4] = 0; /* exact hits for left/right */
+        vals[9] = -2;
+        mx_array *vv = t_array(vals, svv, 2, t_dt);
+        {
+            mx_array *in[2] = {sorted, vv};
+            check_vmap("searchsorted, both mapped", v_search, in, 2, (int[]){0, 1}, 0);
+            check_vmap("searchsorted right, both mapped", v_search_r, in, 2, (int[]){0, 1}, 1);
+            mx_array *in2[2] = {sortedt, vv};
+            check_vmap("searchsorted, sequence mapped on axis 1", v_search_r, in2, 2, (int[]){1, 1}, 0);
+            mx_array *row = slice_at(sorted, 0, 1);
+            mx_array *in3[2] = {row, vv};
+            check_vmap("searchsorted, values mapped", v_search, in3, 2, (int[]){-1, 0}, 0);
+            mx_array *v1 = slice_at(vv, 1, 0);
+            mx_array *in4[2] = {sorted, v1};
+            check_vmap("searchsorted, sequences mapped", v_search_r, in4, 2, (int[]){0, -1}, 0);
+            mx_array_release(row), mx_array_release(v1);
+        }
+        mx_array *arr[7] = {x, xf, seq, seqt, sorted, sortedt, vv};
+        for (int i = 0; i < 7; i++) mx_array_release(arr[i]);
+        t_pass_end(pass);
     }
-    mx_array *arr[7] = {x, xf, seq, seqt, sorted, sortedt, vv};
-    for (int i = 0; i < 7; i++) mx_array_release(arr[i]);
 }
 
 /* per-example gradients through the rules: vmap(grad(sum(u * sort(pad(x))))) vs the loop */
 static mx_array *f_chain(mx_array *x) {
     int64_t w[2] = {2, 1};
     SCOPED(mx_sum(mx_multiply(mx_sort(mx_pad(x, w, "reflect", NULL, S), 0, false, S),
-                              mx_arange(1, 8, 1, MX_FLOAT64, S), S),
+                              mx_arange(1, 8, 1, mx_array_dtype(x), S), S),
                   NULL, 0, false, S));
 }
 static mx_array *v_grad_chain(mx_array *const *in) {
@@ -409,9 +420,13 @@ TEST(vmap_of_grad_through_pad_and_sort) {
     double xv[12];
     fill(xv, 12);
     int64_t sx[2] = {4, 3};
-    mx_array *x = t_f64(xv, sx, 2);
-    check_vmap("grad of sort(pad)", v_grad_chain, &x, 1, (int[]){1}, 0);
-    mx_array_release(x);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_array *x = t_array(xv, sx, 2, t_dt);
+        check_vmap("grad of sort(pad)", v_grad_chain, &x, 1, (int[]){1}, 0);
+        mx_array_release(x);
+        t_pass_end(pass);
+    }
 }
 
 /* ---- errors keep their op's prefix through the transforms ---- */

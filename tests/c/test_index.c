@@ -1,6 +1,7 @@
 /* tests/c/test_index.c: gather/take, take/put along an axis, scatter and its reductions, masked
  * scatter, static and dynamic slice updates. References are plain loops in the test; index
- * values that are out of range must wrap once and then clamp. */
+ * values that are out of range must wrap once and then clamp. The ops run on the default device
+ * (float64 data only on the CPU). */
 #define FAMILY "index"
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,16 +10,16 @@
 
 #define S MX_DEFAULT_STREAM
 
-/* an array of dtype t from double values (through float64 and astype) */
+/* an array of dtype t from double values (through float64 and astype on the CPU) */
 static mx_array *arr(const double *v, const int64_t *sh, int nd, mx_dtype t) {
     mx_array *f = t_f64(v, sh, nd);
-    mx_array *r = mx_astype(f, t, S);
+    mx_array *r = mx_astype(f, t, T_CPU);
     mx_array_release(f);
     return r;
 }
 static mx_array *iarr(const int64_t *v, const int64_t *sh, int nd, mx_dtype t) {
     mx_array *f = mx_array_from_data(v, sh, nd, MX_INT64);
-    mx_array *r = mx_astype(f, t, S);
+    mx_array *r = mx_astype(f, t, T_CPU);
     mx_array_release(f);
     return r;
 }
@@ -36,6 +37,34 @@ static int check_vals(mx_array *r, const double *ref, int64_t n) {
             fprintf(stderr, "  mismatch at %lld: %g vs %g\n", (long long)i, got[i], ref[i]);
             ok = 0;
         }
+    free(got);
+    return ok;
+}
+
+/* Plain scatter / put with repeated indices: the CPU applies the updates in order (the last one
+ * wins, ref); the GPU, like MLX's, writes them concurrently, so there any one of the updates aimed
+ * at an element may be the one left: element i may also hold any of alt[i][0 .. nalt[i]). */
+enum { MAXW = 4 };
+typedef struct writers {
+    int    n;
+    double v[MAXW];
+} writers;
+static void add_writer(writers *w, double v) {
+    if (w->n < MAXW) w->v[w->n++] = v;
+}
+static int check_vals_dup(mx_array *r, const double *ref, const writers *alt, int64_t n) {
+    if (!t_gpu_default()) return check_vals(r, ref, n);
+    double *got = malloc(sizeof(double) * (size_t)(n ? n : 1));
+    int ok = t_read(r, got, n) == n;
+    for (int64_t i = 0; ok && i < n; i++) {
+        int hit = got[i] == ref[i];
+        for (int k = 0; k < alt[i].n && !hit; k++) hit = got[i] == alt[i].v[k];
+        if (!hit) {
+            fprintf(stderr, "  mismatch at %lld: %g vs %g (or another update)\n", (long long)i,
+                    got[i], ref[i]);
+            ok = 0;
+        }
+    }
     free(got);
     return ok;
 }
@@ -124,38 +153,45 @@ TEST(take_nd_indices_middle_axis) {
 }
 
 TEST(take_strided_inputs) {
-    /* a transposed, indices reversed with a negative step */
+    /* a transposed, indices reversed with a negative step; float64 on the CPU, float32 on the
+     * default device */
     double av[20];
     for (int i = 0; i < 20; i++) av[i] = i * i;
     int64_t ash[2] = {4, 5}, iv[6] = {0, 3, 1, -1, 2, 9}, ish[1] = {6};
-    mx_array *a0 = arr(av, ash, 2, MX_FLOAT64), *i0 = iarr(iv, ish, 1, MX_INT64);
-    mx_array *a = mx_transpose(a0, NULL, 0, S); /* (5, 4), a[i][j] = av[j*5+i] */
-    int64_t st = MX_SLICE_NONE, step = -2;
-    mx_array *ix = mx_slice(i0, &st, &st, &step, S); /* {9, -1, 3} */
-    mx_array *r = mx_take(a, ix, 0, false, S);
-    int64_t rv[3] = {9, -1, 3};
-    double ref[12];
-    for (int p = 0; p < 3; p++)
-        for (int j = 0; j < 4; j++) ref[p * 4 + j] = av[j * 5 + fixi(rv[p], 5)];
-    CHECK(check_vals(r, ref, 12));
-    mx_array_release(r);
-    /* broadcast (stride-0) indices */
-    int64_t bsh[2] = {2, 3};
-    mx_array *bi = mx_broadcast_to(ix, bsh, 2, S);
-    r = mx_take(a, bi, 1, false, S);
-    int64_t esh[3] = {5, 2, 3};
-    CHECK(t_shape_is(r, esh, 3));
-    double ref2[30];
-    for (int i = 0; i < 5; i++)
-        for (int q = 0; q < 2; q++)
-            for (int p = 0; p < 3; p++) ref2[i * 6 + q * 3 + p] = av[fixi(rv[p], 4) * 5 + i];
-    CHECK(check_vals(r, ref2, 30));
-    mx_array_release(r);
-    mx_array_release(bi);
-    mx_array_release(ix);
-    mx_array_release(a);
-    mx_array_release(a0);
-    mx_array_release(i0);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_array *a0 = arr(av, ash, 2, t_dt), *i0 = iarr(iv, ish, 1, MX_INT64);
+        mx_array *a = mx_transpose(a0, NULL, 0, S); /* (5, 4), a[i][j] = av[j*5+i] */
+        int64_t st = MX_SLICE_NONE, step = -2;
+        mx_array *ix = mx_slice(i0, &st, &st, &step, S); /* {9, -1, 3} */
+        mx_array *r = mx_take(a, ix, 0, false, S);
+        int64_t rv[3] = {9, -1, 3};
+        double ref[12];
+        for (int p = 0; p < 3; p++)
+            for (int j = 0; j < 4; j++) ref[p * 4 + j] = av[j * 5 + fixi(rv[p], 5)];
+        CHECK(mx_array_dtype(r) == t_dt && check_vals(r, ref, 12));
+        mx_array_release(r);
+        /* broadcast (stride-0) indices */
+        int64_t bsh[2] = {2, 3};
+        mx_array *bi = mx_broadcast_to(ix, bsh, 2, S);
+        r = mx_take(a, bi, 1, false, S);
+        int64_t esh[3] = {5, 2, 3};
+        CHECK(t_shape_is(r, esh, 3));
+        double ref2[30];
+        for (int i = 0; i < 5; i++)
+            for (int q = 0; q < 2; q++)
+                for (int p = 0; p < 3; p++) ref2[i * 6 + q * 3 + p] = av[fixi(rv[p], 4) * 5 + i];
+        CHECK(check_vals(r, ref2, 30));
+        mx_array_release(r);
+        if (t_dt == MX_FLOAT64 && t_has_gpu())
+            t_check_gpu_refuses_f64(mx_take(a, ix, 0, false, T_GPU), "take");
+        mx_array_release(bi);
+        mx_array_release(ix);
+        mx_array_release(a);
+        mx_array_release(a0);
+        mx_array_release(i0);
+        t_pass_end(pass);
+    }
 }
 
 TEST(gather_general) {
@@ -238,15 +274,19 @@ TEST(take_along_and_put_along) {
         for (int j = 0; j < 3; j++) ref[i * 3 + j] = av[j * 4 + fixi(iv[i * 3 + j], 4)];
     CHECK(check_vals(r, ref, 6));
     mx_array_release(r);
-    /* put_along_axis: duplicates -> last write wins; values broadcast */
+    /* put_along_axis: duplicates -> last write wins (on the GPU: one of them); values broadcast */
     double vv[6] = {-1, -2, -3, -4, -5, -6};
-    mx_array *vals = arr(vv, ish, 2, MX_FLOAT64);
+    mx_array *vals = arr(vv, ish, 2, MX_FLOAT16); /* cast to a's dtype */
     r = mx_put_along_axis(a, ix, vals, 1, false, S);
     CHECK(t_shape_is(r, ash, 2));
+    writers alt[12] = {{0}};
     for (int i = 0; i < 12; i++) ref[i] = av[i];
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 2; j++) ref[i * 4 + fixi(iv[i * 2 + j], 4)] = vv[i * 2 + j];
-    CHECK(check_vals(r, ref, 12));
+        for (int j = 0; j < 2; j++) {
+            ref[i * 4 + fixi(iv[i * 2 + j], 4)] = vv[i * 2 + j];
+            add_writer(&alt[i * 4 + fixi(iv[i * 2 + j], 4)], vv[i * 2 + j]);
+        }
+    CHECK(check_vals_dup(r, ref, alt, 12));
     CHECK(mx_array_dtype(r) == MX_FLOAT32);
     mx_array_release(r);
     mx_array *sv = mx_array_scalar_f64(7, MX_FLOAT32);
@@ -298,14 +338,17 @@ TEST(scatter_family) {
     for (int t = 0; t < 3; t++)
         for (int f = 0; f < 5; f++) {
             mx_array *a = arr(av, ash, 2, dts[t]), *ix = iarr(iv, ish, 1, MX_INT64);
-            mx_array *u = arr(uv, ush, 3, MX_FLOAT64); /* cast to a's dtype by the op */
+            mx_array *u = arr(uv, ush, 3, MX_FLOAT16); /* cast to a's dtype by the op */
             int ax = 0;
             mx_array *r = fns[f](a, &ix, 1, u, &ax, S);
             CHECK(mx_array_dtype(r) == dts[t]);
             double ref[12];
             for (int i = 0; i < 12; i++) ref[i] = av[i];
             ref_scatter(ref, 4, 3, iv, 5, uv, f);
-            CHECK(check_vals(r, ref, 12));
+            writers alt[12] = {{0}}; /* plain scatter: rows 1 and 3 have several writers */
+            for (int b = 0; f == 0 && b < 5; b++)
+                for (int c = 0; c < 3; c++) add_writer(&alt[fixi(iv[b], 4) * 3 + c], uv[b * 3 + c]);
+            CHECK(check_vals_dup(r, ref, alt, 12));
             /* a stays unchanged (functional) */
             CHECK(check_vals(a, av, 12));
             mx_array_release(r);
@@ -332,13 +375,13 @@ TEST(scatter_add_duplicates_and_broadcast) {
     double av[12];
     for (int i = 0; i < 12; i++) av[i] = i;
     int64_t a2sh[2] = {4, 3};
-    mx_array *a0 = arr(av, a2sh, 2, MX_FLOAT64);
+    mx_array *a0 = arr(av, a2sh, 2, MX_FLOAT32);
     mx_array *at = mx_transpose(a0, NULL, 0, S); /* at[i][j] = av[j*3+i], (3, 4) */
     int64_t r0[3] = {0, 2, -1}, c0[3] = {3, -4, 1}, s3[1] = {3};
     mx_array *ixs[2] = {iarr(r0, s3, 1, MX_INT32), iarr(c0, s3, 1, MX_INT8)};
     int axes[2] = {0, 1};
     double uv[3] = {100, 200, 300};
-    mx_array *u = arr(uv, s3, 1, MX_FLOAT64);
+    mx_array *u = arr(uv, s3, 1, MX_FLOAT16); /* cast to at's dtype */
     r = mx_scatter(at, ixs, 2, u, axes, S);
     double ref2[12];
     for (int i = 0; i < 3; i++)
@@ -349,7 +392,7 @@ TEST(scatter_add_duplicates_and_broadcast) {
     /* explicit update slices: updates (3, 1, 2) -> slice (1, 2) at column 0 */
     double uv2[6] = {1, 2, 3, 4, 5, 6};
     int64_t u2sh[3] = {3, 1, 2};
-    mx_array *u2 = arr(uv2, u2sh, 3, MX_FLOAT64);
+    mx_array *u2 = arr(uv2, u2sh, 3, MX_FLOAT32);
     r = mx_scatter_add(at, ixs, 1, u2, axes, S);
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 4; j++) ref2[i * 4 + j] = av[j * 3 + i];
@@ -359,7 +402,7 @@ TEST(scatter_add_duplicates_and_broadcast) {
     mx_array_release(r);
     /* donation: a fresh temporary as input is reused and gives the same values */
     mx_array *ix1 = iarr(r0, s3, 1, MX_INT32);
-    mx_array *one_f = mx_array_scalar_f64(1, MX_FLOAT64);
+    mx_array *one_f = mx_array_scalar_f64(1, MX_FLOAT32);
     mx_array *tmp2 = mx_multiply(a0, one_f, S);
     r = mx_scatter_add(tmp2, &ix1, 1, one_f, axes, S);
     mx_array_release(tmp2); /* r's node now holds the only reference */
@@ -432,7 +475,7 @@ TEST(masked_scatter) {
     double av[6] = {1, 2, 3, 4, 5, 6}, vv[4] = {-1, -2, -3, -4};
     int64_t sh[2] = {2, 3}, vsh[2] = {2, 2}, msh[1] = {3};
     bool mv[3] = {true, false, true};
-    mx_array *a = arr(av, sh, 2, MX_FLOAT32), *v = arr(vv, vsh, 2, MX_FLOAT64);
+    mx_array *a = arr(av, sh, 2, MX_FLOAT32), *v = arr(vv, vsh, 2, MX_FLOAT16); /* cast */
     mx_array *m = mx_array_from_data(mv, msh, 1, MX_BOOL); /* broadcast over rows */
     mx_array *r = mx_masked_scatter(a, m, v, S);
     double ref[6] = {-1, 2, -2, -3, 5, -4};
@@ -516,7 +559,7 @@ TEST(slice_dynamic) {
         mx_array_release(r);
         /* update */
         double uv[6] = {-1, -2, -3, -4, -5, -6};
-        mx_array *u = arr(uv, size, 2, MX_FLOAT64);
+        mx_array *u = arr(uv, size, 2, MX_FLOAT16); /* cast to a's dtype */
         r = mx_slice_update_dynamic(a, u, st, axes, 2, S);
         for (int i = 0; i < 20; i++) ref[i] = av[i];
         for (int i = 0; i < 2; i++)

@@ -1,6 +1,7 @@
 /* tests/c/test_linalg.c: matmul (shapes, 1-D rules, broadcast batches, transposed / sliced /
  * broadcast operands, dtypes, the batched and folded paths, empty arrays, errors), addmm,
- * tensordot, inner, outer, vecdot and kron, all against a naive double-precision reference. */
+ * tensordot, inner, outer, vecdot and kron, all against a naive double-precision reference. The
+ * products run on the default device, float64 ones on the CPU. */
 #define FAMILY "linalg"
 #include <complex.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static mx_array *rnd(const int64_t *shape, int nd, mx_dtype t, double *vals) {
     for (int64_t i = 0; i < n; i++) v[i] = urand();
     if (vals) memcpy(vals, v, sizeof(double) * (size_t)n);
     mx_array *f = mx_array_from_data(v, shape, nd, MX_FLOAT64);
-    mx_array *r = mx_astype(f, t, S);
+    mx_array *r = mx_astype(f, t, T_CPU);
     mx_array_release(f);
     free(v);
     return r;
@@ -127,8 +128,13 @@ static void check_mm_result(mx_array *a, mx_array *b, mx_array *c, double atol, 
     free(ar), free(ai), free(br), free(bi), free(cr), free(ci), free(er), free(ei);
 }
 
+/* where a product of these operands runs: float64 on the CPU (the GPU refuses it) */
+static mx_stream mm_stream(mx_array *a, mx_array *b) {
+    return mx_array_dtype(a) == MX_FLOAT64 || mx_array_dtype(b) == MX_FLOAT64 ? T_CPU : S;
+}
+
 static void check_mm(mx_array *a, mx_array *b, double atol, double rtol) {
-    mx_array *c = mx_matmul(a, b, S);
+    mx_array *c = mx_matmul(a, b, mm_stream(a, b));
     check_mm_result(a, b, c, atol, rtol);
     mx_array_release(c);
 }
@@ -237,9 +243,18 @@ TEST(matmul_strided_operands) {
 }
 
 TEST(matmul_dtypes) {
-    /* float64: the grid values make products and sums exact */
+    /* float64 (on the CPU): the grid values make products and sums exact; the GPU refuses it */
     mm_case(SH(9, 11), SH(11, 8), MX_FLOAT64, 0);
     mm_case(SH(3, 9, 11), SH(3, 11, 8), MX_FLOAT64, 0);
+    if (t_has_gpu()) {
+        mx_array *a = rnd(SH(9, 11), MX_FLOAT64, NULL), *b = rnd(SH(11, 8), MX_FLOAT64, NULL);
+        t_check_gpu_refuses_f64(mx_matmul(a, b, T_GPU), "matmul");
+        mx_array_release(a);
+        mx_array_release(b);
+    }
+    /* float32 (on the default device): the same products are exact too */
+    mm_case(SH(9, 11), SH(11, 8), MX_FLOAT32, 0);
+    mm_case(SH(3, 9, 11), SH(3, 11, 8), MX_FLOAT32, 0);
     /* float16 / bfloat16: computed in float32, rounded once */
     mm_case(SH(17, 19), SH(19, 13), MX_FLOAT16, 2e-3);
     mm_case(SH(2, 17, 19), SH(19, 1), MX_FLOAT16, 2e-3);
@@ -359,9 +374,10 @@ TEST(matmul_errors) {
 
 /* ---- addmm ---- */
 static void check_addmm(mx_array *c, mx_array *a, mx_array *b, double alpha, double beta, double tol) {
-    mx_array *r = mx_addmm(c, a, b, alpha, beta, S);
-    mx_array *p = mx_matmul(a, b, S);
-    mx_array *cb = p ? mx_broadcast_to(c, mx_array_shape(p), mx_array_ndim(p), S) : NULL;
+    mx_stream s = mx_array_dtype(c) == MX_FLOAT64 ? T_CPU : mm_stream(a, b);
+    mx_array *r = mx_addmm(c, a, b, alpha, beta, s);
+    mx_array *p = mx_matmul(a, b, s);
+    mx_array *cb = p ? mx_broadcast_to(c, mx_array_shape(p), mx_array_ndim(p), s) : NULL;
     CHECK(r && p && cb);
     if (r && p && cb) {
         int64_t n = mx_array_size(p);
@@ -391,7 +407,9 @@ TEST(addmm_cases) {
     mx_array *b76 = rnd(SH(7, 6), MX_FLOAT32, NULL), *bt = mx_transpose(b76, NULL, 0, S);
     check_addmm(cfull, a, bt, 1, 1, 1e-5);
     mx_array *ab = rnd(SH(3, 5, 6), MX_FLOAT64, NULL);
-    check_addmm(crow, ab, b, 2, 2, 1e-12); /* batched, promoted to float64 */
+    check_addmm(crow, ab, b, 2, 2, 1e-12); /* batched, promoted to float64 (on the CPU) */
+    mx_array *ab32 = rnd(SH(3, 5, 6), MX_FLOAT32, NULL);
+    check_addmm(crow, ab32, b, 2, 2, 1e-5); /* batched */
     mx_array *h = rnd(SH(5, 6), MX_FLOAT16, NULL), *hb = rnd(SH(6, 7), MX_FLOAT16, NULL);
     mx_array *hc = rnd(SH(7), MX_FLOAT16, NULL);
     check_addmm(hc, h, hb, 1, 1, 4e-3);
@@ -406,64 +424,68 @@ TEST(addmm_cases) {
     CHECK_ERR(mx_addmm(cbad, a, b, 1, 1, S), MX_ERR_VALUE, "addmm");
     CHECK_ERR(mx_addmm(cfull, b, b, 1, 1, S), MX_ERR_VALUE, "addmm");
     CHECK_ERR(mx_addmm(NULL, a, b, 1, 1, S), MX_ERR_VALUE, "addmm");
-    mx_array *arr[] = {a, b, cfull, crow, ccol, cs, v, b76, bt, ab, h, hb, hc, k0a, k0b, ii, z, cbad};
+    mx_array *arr[] = {a, b, cfull, crow, ccol, cs, v, b76, bt, ab, ab32, h, hb, hc, k0a, k0b, ii, z, cbad};
     for (size_t k = 0; k < sizeof arr / sizeof arr[0]; k++) mx_array_release(arr[k]);
 }
 
 /* ---- tensordot, inner, outer, vecdot, kron ---- */
 TEST(tensordot_cases) {
-    double av[60], bv[120], out[64];
-    mx_array *a = rnd(SH(3, 4, 5), MX_FLOAT64, av), *b = rnd(SH(4, 5, 6), MX_FLOAT64, bv);
-    mx_array *r = mx_tensordot_n(a, b, 2, S);
-    CHECK(t_shape_is(r, (int64_t[]){3, 6}, 2));
-    CHECK(t_read(r, out, 18) == 18);
-    for (int i = 0; i < 3; i++)
-        for (int l = 0; l < 6; l++) {
-            double e = 0;
-            for (int j = 0; j < 4; j++)
-                for (int k = 0; k < 5; k++) e += av[(i * 4 + j) * 5 + k] * bv[(j * 5 + k) * 6 + l];
-            CHECK_CLOSE(out[i * 6 + l], e, 1e-12, 1e-12);
-        }
-    mx_array_release(r);
-    /* explicit axes in a different order: a (3,4,5), c (5,3,2), contract a0-c1 and a2-c0 */
-    double cv[30];
-    mx_array *c = rnd(SH(5, 3, 2), MX_FLOAT32, cv);
-    r = mx_tensordot(a, c, (int[]){0, -1}, (int[]){1, 0}, 2, S);
-    CHECK(r && mx_array_dtype(r) == MX_FLOAT64);
-    CHECK(t_shape_is(r, (int64_t[]){4, 2}, 2));
-    CHECK(t_read(r, out, 8) == 8);
-    for (int j = 0; j < 4; j++)
-        for (int l = 0; l < 2; l++) {
-            double e = 0;
-            for (int i = 0; i < 3; i++)
-                for (int k = 0; k < 5; k++) e += av[(i * 4 + j) * 5 + k] * cv[(k * 3 + i) * 2 + l];
-            CHECK_CLOSE(out[j * 2 + l], e, 1e-12, 1e-12);
-        }
-    mx_array_release(r);
-    /* naxes = 0: outer product with a's axes first */
-    r = mx_tensordot_n(c, c, 0, S);
-    CHECK(t_shape_is(r, (int64_t[]){5, 3, 2, 5, 3, 2}, 6));
-    mx_array_release(r);
-    /* naxes = 1 */
-    mx_array *m = rnd(SH(5, 2), MX_FLOAT64, NULL);
-    r = mx_tensordot_n(a, m, 1, S);
-    mx_array *ref = mx_matmul(a, m, S);
-    double o2[24];
-    CHECK(t_shape_is(r, (int64_t[]){3, 4, 2}, 3));
-    CHECK(t_read(r, out, 24) == 24 && t_read(ref, o2, 24) == 24);
-    for (int i = 0; i < 24; i++) CHECK_CLOSE(out[i], o2[i], 1e-12, 1e-12);
-    mx_array_release(r);
-    mx_array_release(ref);
-    /* errors */
-    CHECK_ERR(mx_tensordot_n(a, b, -1, S), MX_ERR_VALUE, "tensordot");
-    CHECK_ERR(mx_tensordot_n(a, m, 3, S), MX_ERR_VALUE, "tensordot");
-    CHECK_ERR(mx_tensordot_n(a, b, 1, S), MX_ERR_VALUE, "tensordot"); /* 5 vs 4 */
-    CHECK_ERR(mx_tensordot(a, b, (int[]){1, 1}, (int[]){0, 1}, 2, S), MX_ERR_VALUE, "tensordot");
-    CHECK_ERR(mx_tensordot(a, b, (int[]){3}, (int[]){0}, 1, S), MX_ERR_VALUE, "tensordot");
-    mx_array *ii = rnd(SH(3, 4), MX_INT32, NULL);
-    CHECK_ERR(mx_tensordot_n(ii, ii, 0, S), MX_ERR_VALUE, "tensordot");
-    mx_array *arr[] = {a, b, c, m, ii};
-    for (size_t k = 0; k < sizeof arr / sizeof arr[0]; k++) mx_array_release(arr[k]);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        double av[60], bv[120], out[64];
+        mx_array *a = rnd(SH(3, 4, 5), t_dt, av), *b = rnd(SH(4, 5, 6), t_dt, bv);
+        mx_array *r = mx_tensordot_n(a, b, 2, S);
+        CHECK(t_shape_is(r, (int64_t[]){3, 6}, 2));
+        CHECK(t_read(r, out, 18) == 18);
+        for (int i = 0; i < 3; i++)
+            for (int l = 0; l < 6; l++) {
+                double e = 0;
+                for (int j = 0; j < 4; j++)
+                    for (int k = 0; k < 5; k++) e += av[(i * 4 + j) * 5 + k] * bv[(j * 5 + k) * 6 + l];
+                CHECK_CLOSE(out[i * 6 + l], e, T_TOL(1e-12, 1e-6), T_TOL(1e-12, 1e-6));
+            }
+        mx_array_release(r);
+        /* explicit axes in a different order: a (3,4,5), c (5,3,2), contract a0-c1 and a2-c0 */
+        double cv[30];
+        mx_array *c = rnd(SH(5, 3, 2), pass ? MX_FLOAT16 : MX_FLOAT32, cv); /* promoted */
+        r = mx_tensordot(a, c, (int[]){0, -1}, (int[]){1, 0}, 2, S);
+        CHECK(r && mx_array_dtype(r) == t_dt);
+        CHECK(t_shape_is(r, (int64_t[]){4, 2}, 2));
+        CHECK(t_read(r, out, 8) == 8);
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 2; l++) {
+                double e = 0;
+                for (int i = 0; i < 3; i++)
+                    for (int k = 0; k < 5; k++) e += av[(i * 4 + j) * 5 + k] * cv[(k * 3 + i) * 2 + l];
+                CHECK_CLOSE(out[j * 2 + l], e, T_TOL(1e-12, 1e-6), T_TOL(1e-12, 1e-6));
+            }
+        mx_array_release(r);
+        /* naxes = 0: outer product with a's axes first */
+        r = mx_tensordot_n(c, c, 0, S);
+        CHECK(t_shape_is(r, (int64_t[]){5, 3, 2, 5, 3, 2}, 6));
+        mx_array_release(r);
+        /* naxes = 1 */
+        mx_array *m = rnd(SH(5, 2), t_dt, NULL);
+        r = mx_tensordot_n(a, m, 1, S);
+        mx_array *ref = mx_matmul(a, m, S);
+        double o2[24];
+        CHECK(t_shape_is(r, (int64_t[]){3, 4, 2}, 3));
+        CHECK(t_read(r, out, 24) == 24 && t_read(ref, o2, 24) == 24);
+        for (int i = 0; i < 24; i++) CHECK_CLOSE(out[i], o2[i], T_TOL(1e-12, 1e-6), T_TOL(1e-12, 1e-6));
+        mx_array_release(r);
+        mx_array_release(ref);
+        /* errors */
+        CHECK_ERR(mx_tensordot_n(a, b, -1, S), MX_ERR_VALUE, "tensordot");
+        CHECK_ERR(mx_tensordot_n(a, m, 3, S), MX_ERR_VALUE, "tensordot");
+        CHECK_ERR(mx_tensordot_n(a, b, 1, S), MX_ERR_VALUE, "tensordot"); /* 5 vs 4 */
+        CHECK_ERR(mx_tensordot(a, b, (int[]){1, 1}, (int[]){0, 1}, 2, S), MX_ERR_VALUE, "tensordot");
+        CHECK_ERR(mx_tensordot(a, b, (int[]){3}, (int[]){0}, 1, S), MX_ERR_VALUE, "tensordot");
+        mx_array *ii = rnd(SH(3, 4), MX_INT32, NULL);
+        CHECK_ERR(mx_tensordot_n(ii, ii, 0, S), MX_ERR_VALUE, "tensordot");
+        mx_array *arr[] = {a, b, c, m, ii};
+        for (size_t k = 0; k < sizeof arr / sizeof arr[0]; k++) mx_array_release(arr[k]);
+        t_pass_end(pass);
+    }
 }
 
 TEST(inner_outer) {
@@ -512,15 +534,20 @@ TEST(vecdot_cases) {
     for (int i = 0; i < 2; i++)
         CHECK_CLOSE(out[i], av[i * 3] * bv[0] + av[i * 3 + 1] * bv[1] + av[i * 3 + 2] * bv[2], 1e-6, 1e-6);
     mx_array_release(r);
-    /* axis 0 with broadcasting: (3, 2) . (3, 1) -> (2,) */
+    /* axis 0 with broadcasting: (3, 2) . (3, 1) -> (2,), in float64 (on the CPU) and float32 */
     double cv[6], dv[3];
-    mx_array *c = rnd(SH(3, 2), MX_FLOAT64, cv), *d = rnd(SH(3, 1), MX_FLOAT64, dv);
-    r = mx_vecdot(c, d, 0, S);
-    CHECK(t_shape_is(r, (int64_t[]){2}, 1));
-    CHECK(t_read(r, out, 2) == 2);
-    for (int j = 0; j < 2; j++)
-        CHECK_CLOSE(out[j], cv[j] * dv[0] + cv[2 + j] * dv[1] + cv[4 + j] * dv[2], 1e-12, 1e-12);
-    mx_array_release(r);
+    mx_array *c = NULL, *d = NULL;
+    for (int k = 0; k < 2; k++) {
+        mx_dtype dt = k ? MX_FLOAT32 : MX_FLOAT64;
+        mx_array_release(c), mx_array_release(d);
+        c = rnd(SH(3, 2), dt, cv), d = rnd(SH(3, 1), dt, dv);
+        r = mx_vecdot(c, d, 0, t_stream_for(dt));
+        CHECK(t_shape_is(r, (int64_t[]){2}, 1) && mx_array_dtype(r) == dt);
+        CHECK(t_read(r, out, 2) == 2);
+        for (int j = 0; j < 2; j++)
+            CHECK_CLOSE(out[j], cv[j] * dv[0] + cv[2 + j] * dv[1] + cv[4 + j] * dv[2], 1e-12, 1e-12);
+        mx_array_release(r);
+    }
     /* complex: conj(a) . b; [1+2i, 3-i] . [2-i, 1+i] = 2 - i */
     float zr[4] = {1, 2, 3, -1}, wr[4] = {2, -1, 1, 1};
     mx_array *zf = mx_array_from_data(zr, SH(2), MX_COMPLEX64), *wf = mx_array_from_data(wr, SH(2), MX_COMPLEX64);

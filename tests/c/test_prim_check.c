@@ -3,8 +3,9 @@
  * unless a documented exemption applies (NO_GRAD primitives need no vjp/jvp; the allow-list below
  * names each intentional gap with its reason). A new primitive without rules fails this family.
  * Also: the derivatives of the rules added for the core and reduce families (as_strided, view,
- * arange, cummax/cummin, logical reductions) and the complex-number convention of the element-wise
- * rules, against finite differences. */
+ * arange, cummax/cummin, logical reductions; in float64 on the CPU and float32 on the default
+ * device) and the complex-number convention of the element-wise rules, against finite
+ * differences. */
 #define FAMILY "prim_check"
 #include <complex.h>
 #include <stdlib.h>
@@ -84,8 +85,9 @@ TEST(allow_list_is_not_stale) {
 /* ---- small helpers ---- */
 typedef mx_array *(*un_fn)(mx_array *, mx_stream);
 
+/* a vector of the current pass's dtype (t_pass_begin) */
 static mx_array *vec64(const double *v, int64_t n) {
-    return t_f64(v, &n, 1);
+    return t_array(v, &n, 1, t_dt);
 }
 
 static void check_vals(mx_array *a, const double *want, int64_t n, double tol, const char *what) {
@@ -96,9 +98,8 @@ static void check_vals(mx_array *a, const double *want, int64_t n, double tol, c
     CHECK(t_read(a, got, n) == n);
     for (int64_t i = 0; i < n; i++)
         if (!(fabs(got[i] - want[i]) <= tol * (1 + fabs(want[i])))) {
-            fprintf(stderr, "  FAIL %s[%lld]: got %.9g, want %.9g\n", what, (long long)i, got[i],
+            T_FAIL("%s[%lld]: got %.9g, want %.9g", what, (long long)i, got[i],
                     want[i]);
-            test_failures++;
         }
 }
 
@@ -119,40 +120,44 @@ static mx_array *f_windows(mx_array *const *in) { /* windows of length 3 from of
 }
 
 TEST(as_strided_vjp_jvp_vmap) {
-    mx_scope sc = mx_scope_begin();
-    /* x is a transposed (2, 3) view: as_strided reads its row-major order */
-    double xv[6] = {0.5, -1, 2, 3, -0.25, 4}, uv[9], tv[6];
-    for (int i = 0; i < 9; i++) uv[i] = 1 + 0.5 * i;
-    for (int i = 0; i < 6; i++) tv[i] = 0.1 * i - 0.2;
-    int64_t s32[2] = {3, 2}, s23[2] = {2, 3};
-    mx_array *x = mx_transpose(t_f64(xv, s32, 2), NULL, 0, S); /* (2, 3): x[i][j] = xv[j*2+i] */
-    mx_array *u = t_f64(uv, WSH, 2), *t = t_f64(tv, s23, 2), *out[1], *g[1], *jv[1];
-    int no = 0;
-    CHECK(mx_vjp(call1, (void *)f_windows, &x, 1, &u, 1, out, &no, 1, g) == MX_OK);
-    double want[6] = {0}, wj[9];
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) want[1 + i + j] += uv[i * 3 + j]; /* flat logical index */
-    CHECK(t_shape_is(g[0], s23, 2));
-    check_vals(g[0], want, 6, 1e-12, "as_strided vjp");
-    CHECK(mx_jvp(call1, (void *)f_windows, &x, 1, &t, out, &no, 1, jv) == MX_OK);
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) wj[i * 3 + j] = tv[1 + i + j];
-    check_vals(jv[0], wj, 9, 1e-12, "as_strided jvp");
-    /* vmap over axis 1 of a (6, 2) input: example b is column b */
-    double bv[12];
-    for (int i = 0; i < 12; i++) bv[i] = i * 0.25 - 1;
-    int64_t s62[2] = {6, 2};
-    mx_array *xb = t_f64(bv, s62, 2), *vo[1];
-    int ax = 1;
-    CHECK(mx_vmap(call1, (void *)f_windows, &xb, 1, &ax, NULL, vo, &no, 1) == MX_OK);
-    double wv[18];
-    for (int b = 0; b < 2; b++)
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_scope sc = mx_scope_begin();
+        /* x is a transposed (2, 3) view: as_strided reads its row-major order */
+        double xv[6] = {0.5, -1, 2, 3, -0.25, 4}, uv[9], tv[6];
+        for (int i = 0; i < 9; i++) uv[i] = 1 + 0.5 * i;
+        for (int i = 0; i < 6; i++) tv[i] = 0.1 * i - 0.2;
+        int64_t s32[2] = {3, 2}, s23[2] = {2, 3};
+        mx_array *x = mx_transpose(t_array(xv, s32, 2, t_dt), NULL, 0, S); /* (2, 3): x[i][j] = xv[j*2+i] */
+        mx_array *u = t_array(uv, WSH, 2, t_dt), *t = t_array(tv, s23, 2, t_dt), *out[1], *g[1], *jv[1];
+        int no = 0;
+        CHECK(mx_vjp(call1, (void *)f_windows, &x, 1, &u, 1, out, &no, 1, g) == MX_OK);
+        double want[6] = {0}, wj[9];
         for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) wv[b * 9 + i * 3 + j] = bv[(1 + i + j) * 2 + b];
-    int64_t s233[3] = {2, 3, 3};
-    CHECK(t_shape_is(vo[0], s233, 3));
-    check_vals(vo[0], wv, 18, 0, "as_strided vmap");
-    mx_scope_end(sc, NULL);
+            for (int j = 0; j < 3; j++) want[1 + i + j] += uv[i * 3 + j]; /* flat logical index */
+        CHECK(t_shape_is(g[0], s23, 2));
+        check_vals(g[0], want, 6, T_TOL(1e-12, 1e-7), "as_strided vjp");
+        CHECK(mx_jvp(call1, (void *)f_windows, &x, 1, &t, out, &no, 1, jv) == MX_OK);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) wj[i * 3 + j] = tv[1 + i + j];
+        check_vals(jv[0], wj, 9, T_TOL(1e-12, 1e-7), "as_strided jvp");
+        /* vmap over axis 1 of a (6, 2) input: example b is column b */
+        double bv[12];
+        for (int i = 0; i < 12; i++) bv[i] = i * 0.25 - 1;
+        int64_t s62[2] = {6, 2};
+        mx_array *xb = t_array(bv, s62, 2, t_dt), *vo[1];
+        int ax = 1;
+        CHECK(mx_vmap(call1, (void *)f_windows, &xb, 1, &ax, NULL, vo, &no, 1) == MX_OK);
+        double wv[18];
+        for (int b = 0; b < 2; b++)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++) wv[b * 9 + i * 3 + j] = bv[(1 + i + j) * 2 + b];
+        int64_t s233[3] = {2, 3, 3};
+        CHECK(t_shape_is(vo[0], s233, 3));
+        check_vals(vo[0], wv, 18, 0, "as_strided vmap");
+        mx_scope_end(sc, NULL);
+        t_pass_end(pass);
+    }
 }
 
 /* ---- view: no derivative; vmap keeps the batch in front ---- */
@@ -198,24 +203,29 @@ TEST(view_has_zero_derivative_and_vmaps) {
 /* ---- logical reductions: zero derivative, no error ---- */
 static mx_array *f_logical(mx_array *const *in) { /* sum(x) + all(x) + any(x > 1, axis 0) */
     int ax0 = 0;
-    mx_array *a = mx_astype(mx_all(in[0], NULL, 0, false, S), MX_FLOAT64, S);
-    mx_array *o = mx_astype(mx_any(mx_greater(in[0], mx_array_scalar_f64(1, MX_FLOAT64), S), &ax0, 1,
+    mx_dtype  dt = mx_array_dtype(in[0]);
+    mx_array *a = mx_astype(mx_all(in[0], NULL, 0, false, S), dt, S);
+    mx_array *o = mx_astype(mx_any(mx_greater(in[0], mx_array_scalar_f64(1, dt), S), &ax0, 1,
                                    false, S),
-                            MX_FLOAT64, S);
+                            dt, S);
     return mx_add(mx_add(mx_sum(in[0], NULL, 0, false, S), a, S), mx_sum(o, NULL, 0, false, S), S);
 }
 
 TEST(logical_reductions_have_zero_derivative) {
-    mx_scope sc = mx_scope_begin();
-    double xv[4] = {0.5, 2, -1, 3}, ones[4] = {1, 1, 1, 1}, four = 4;
-    int64_t sh[2] = {2, 2};
-    mx_array *x = t_f64(xv, sh, 2), *out[1], *g[1], *jv[1], *t = mx_ones_like(x, MX_DTYPE_AUTO, S);
-    int no = 0, arg0 = 0;
-    CHECK(mx_value_and_grad(call1, (void *)f_logical, &x, 1, &arg0, 1, out, &no, 1, g) == MX_OK);
-    check_vals(g[0], ones, 4, 0, "logical grad");
-    CHECK(mx_jvp(call1, (void *)f_logical, &x, 1, &t, out, &no, 1, jv) == MX_OK);
-    check_vals(jv[0], &four, 1, 0, "logical jvp");
-    mx_scope_end(sc, NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_scope sc = mx_scope_begin();
+        double xv[4] = {0.5, 2, -1, 3}, ones[4] = {1, 1, 1, 1}, four = 4;
+        int64_t sh[2] = {2, 2};
+        mx_array *x = t_array(xv, sh, 2, t_dt), *out[1], *g[1], *jv[1], *t = mx_ones_like(x, MX_DTYPE_AUTO, S);
+        int no = 0, arg0 = 0;
+        CHECK(mx_value_and_grad(call1, (void *)f_logical, &x, 1, &arg0, 1, out, &no, 1, g) == MX_OK);
+        check_vals(g[0], ones, 4, 0, "logical grad");
+        CHECK(mx_jvp(call1, (void *)f_logical, &x, 1, &t, out, &no, 1, jv) == MX_OK);
+        check_vals(jv[0], &four, 1, 0, "logical jvp");
+        mx_scope_end(sc, NULL);
+        t_pass_end(pass);
+    }
 }
 
 /* ---- cummax / cummin ---- */
@@ -230,96 +240,116 @@ static mx_array *f_scan(mx_array *const *in) {
 }
 
 TEST(cummax_cummin_known_values_first_holder) {
-    mx_scope sc = mx_scope_begin();
-    const double g6[6] = {1, 2, 3, 4, 5, 6}, t6[6] = {10, 20, 30, 40, 50, 60};
-    const struct {
-        scan_case c;
-        double    x[6], grad[6], jvp[6];
-    } cases[] = {
-        /* ties go to the first occurrence: y = 1 3 3 3 5 5 */
-        {{1, 0, 1}, {1, 3, 3, 2, 5, 0}, {1, 9, 0, 0, 11, 0}, {10, 20, 20, 20, 50, 50}},
-        /* reverse: y = 5 5 5 5 5 0, all held by x[4] except the last */
-        {{1, 1, 1}, {1, 3, 3, 2, 5, 0}, {0, 0, 0, 0, 15, 6}, {50, 50, 50, 50, 50, 60}},
-        /* exclusive: y = -inf 1 3 3 3 5 */
-        {{1, 0, 0}, {1, 3, 3, 2, 5, 0}, {2, 12, 0, 0, 6, 0}, {0, 10, 20, 20, 20, 50}},
-        /* reverse exclusive: y = 5 5 5 5 0 -inf */
-        {{1, 1, 0}, {1, 3, 3, 2, 5, 0}, {0, 0, 0, 0, 10, 5}, {50, 50, 50, 50, 60, 0}},
-        /* cummin: y = 3 1 1 1 0 0 */
-        {{0, 0, 1}, {3, 1, 1, 2, 0, 4}, {1, 9, 0, 0, 11, 0}, {10, 20, 20, 20, 50, 50}},
-        /* NaN propagates from its first occurrence: y = 1 nan nan nan nan nan */
-        {{1, 0, 1}, {1, NAN, 2, NAN, 7, 0}, {1, 20, 0, 0, 0, 0}, {10, 20, 20, 20, 20, 20}},
-    };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        cur_scan = cases[k].c;
-        mx_array *x = vec64(cases[k].x, 6), *u = vec64(g6, 6), *t = vec64(t6, 6), *out[1], *g[1],
-                 *jv[1];
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_scope sc = mx_scope_begin();
+        const double g6[6] = {1, 2, 3, 4, 5, 6}, t6[6] = {10, 20, 30, 40, 50, 60};
+        const struct {
+            scan_case c;
+            double    x[6], grad[6], jvp[6];
+        } cases[] = {
+            /* ties go to the first occurrence: y = 1 3 3 3 5 5 */
+            {{1, 0, 1}, {1, 3, 3, 2, 5, 0}, {1, 9, 0, 0, 11, 0}, {10, 20, 20, 20, 50, 50}},
+            /* reverse: y = 5 5 5 5 5 0, all held by x[4] except the last */
+            {{1, 1, 1}, {1, 3, 3, 2, 5, 0}, {0, 0, 0, 0, 15, 6}, {50, 50, 50, 50, 50, 60}},
+            /* exclusive: y = -inf 1 3 3 3 5 */
+            {{1, 0, 0}, {1, 3, 3, 2, 5, 0}, {2, 12, 0, 0, 6, 0}, {0, 10, 20, 20, 20, 50}},
+            /* reverse exclusive: y = 5 5 5 5 0 -inf */
+            {{1, 1, 0}, {1, 3, 3, 2, 5, 0}, {0, 0, 0, 0, 10, 5}, {50, 50, 50, 50, 60, 0}},
+            /* cummin: y = 3 1 1 1 0 0 */
+            {{0, 0, 1}, {3, 1, 1, 2, 0, 4}, {1, 9, 0, 0, 11, 0}, {10, 20, 20, 20, 50, 50}},
+            /* NaN propagates from its first occurrence: y = 1 nan nan nan nan nan */
+            {{1, 0, 1}, {1, NAN, 2, NAN, 7, 0}, {1, 20, 0, 0, 0, 0}, {10, 20, 20, 20, 20, 20}},
+        };
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            cur_scan = cases[k].c;
+            mx_array *x = vec64(cases[k].x, 6), *u = vec64(g6, 6), *t = vec64(t6, 6), *out[1], *g[1],
+                     *jv[1];
+            int no = 0;
+            CHECK(mx_vjp(call1, (void *)f_scan, &x, 1, &u, 1, out, &no, 1, g) == MX_OK);
+            check_vals(g[0], cases[k].grad, 6, 0, "cummax vjp");
+            CHECK(mx_jvp(call1, (void *)f_scan, &x, 1, &t, out, &no, 1, jv) == MX_OK);
+            check_vals(jv[0], cases[k].jvp, 6, 0, "cummax jvp");
+        }
+        /* empty and integer inputs: no error */
+        cur_scan = (scan_case){1, 0, 1};
+        int64_t z0 = 0;
+        mx_array *e = mx_zeros(&z0, 1, MX_FLOAT32, S), *out[1], *g[1];
         int no = 0;
-        CHECK(mx_vjp(call1, (void *)f_scan, &x, 1, &u, 1, out, &no, 1, g) == MX_OK);
-        check_vals(g[0], cases[k].grad, 6, 0, "cummax vjp");
-        CHECK(mx_jvp(call1, (void *)f_scan, &x, 1, &t, out, &no, 1, jv) == MX_OK);
-        check_vals(jv[0], cases[k].jvp, 6, 0, "cummax jvp");
+        CHECK(mx_vjp(call1, (void *)f_scan, &e, 1, &e, 1, out, &no, 1, g) == MX_OK);
+        CHECK(g[0] && mx_array_size(g[0]) == 0);
+        mx_scope_end(sc, NULL);
+        t_pass_end(pass);
     }
-    /* empty and integer inputs: no error */
-    cur_scan = (scan_case){1, 0, 1};
-    int64_t z0 = 0;
-    mx_array *e = mx_zeros(&z0, 1, MX_FLOAT32, S), *out[1], *g[1];
-    int no = 0;
-    CHECK(mx_vjp(call1, (void *)f_scan, &e, 1, &e, 1, out, &no, 1, g) == MX_OK);
-    CHECK(g[0] && mx_array_size(g[0]) == 0);
-    mx_scope_end(sc, NULL);
 }
 
 /* f(x) = sum(w * cummax/cummin(x along axis 0 of a strided (4, 3) view)) vs central differences */
+/* (exclusive scans: without the row holding the identity, -inf / +inf, whose sum is no number) */
 static mx_array *f_scan_axis0(mx_array *const *in) {
     scan_case c = cur_scan;
     mx_array *v = c.is_max ? mx_cummax(in[0], 0, false, c.reverse, c.inclusive, S)
                            : mx_cummin(in[0], 0, false, c.reverse, c.inclusive, S);
     double wv[12];
     for (int i = 0; i < 12; i++) wv[i] = 0.3 + 0.1 * i;
-    int64_t sh[2] = {4, 3};
-    return mx_sum(mx_multiply(v, t_f64(wv, sh, 2), S), NULL, 0, false, S);
+    int64_t sh[2] = {4, 3}, st[2] = {0, 0}, en[2] = {4, 3};
+    if (!c.inclusive) {
+        if (c.reverse) en[0] = 3;
+        else st[0] = 1;
+    }
+    mx_array *w = t_array(wv, sh, 2, mx_array_dtype(in[0]));
+    return mx_sum(mx_multiply(mx_slice(v, st, en, NULL, S), mx_slice(w, st, en, NULL, S), S), NULL,
+                  0, false, S);
 }
 
 TEST(cummax_cummin_vs_finite_differences) {
-    mx_scope sc = mx_scope_begin();
-    double xv[12] = {0.3, -1.2, 2.5, 1.7, 0.9, -0.4, 2.2, 3.1, 0.1, -0.7, 1.1, 2.9};
-    int64_t s34[2] = {3, 4};
-    for (int k = 0; k < 8; k++) {
-        cur_scan = (scan_case){k & 1, (k >> 1) & 1, !((k >> 2) & 1)};
-        mx_array *x = mx_transpose(t_f64(xv, s34, 2), NULL, 0, S); /* (4, 3), strided */
-        mx_array *out[1], *g[1];
-        int no = 0, arg0 = 0;
-        CHECK(mx_value_and_grad(call1, (void *)f_scan_axis0, &x, 1, &arg0, 1, out, &no, 1, g) == MX_OK);
-        double gv[12];
-        CHECK(t_read(g[0], gv, 12) == 12);
-        for (int i = 0; i < 12; i++) { /* element i of the (4, 3) view is xv[(i%3)*4 + i/3] */
-            double h = 1e-6, xp[12], xm[12], fp, fm;
-            memcpy(xp, xv, sizeof xp);
-            memcpy(xm, xv, sizeof xm);
-            xp[(i % 3) * 4 + i / 3] += h;
-            xm[(i % 3) * 4 + i / 3] -= h;
-            mx_array *ap = mx_transpose(t_f64(xp, s34, 2), NULL, 0, S);
-            mx_array *am = mx_transpose(t_f64(xm, s34, 2), NULL, 0, S);
-            t_read(f_scan_axis0(&ap), &fp, 1);
-            t_read(f_scan_axis0(&am), &fm, 1);
-            double d = (fp - fm) / (2 * h);
-            if (fabs(gv[i] - d) > 1e-6 * (1 + fabs(d))) {
-                fprintf(stderr, "  FAIL cum%s rev %d incl %d d/dx[%d]: %g vs fd %g\n",
-                        cur_scan.is_max ? "max" : "min", cur_scan.reverse, cur_scan.inclusive, i,
-                        gv[i], d);
-                test_failures++;
+    double fd[8][12]; /* pass 0's finite differences */
+    for (int pass = 0; pass < 2; pass++) {
+        t_pass_begin(pass);
+        mx_scope sc = mx_scope_begin();
+        double xv[12] = {0.3, -1.2, 2.5, 1.7, 0.9, -0.4, 2.2, 3.1, 0.1, -0.7, 1.1, 2.9};
+        int64_t s34[2] = {3, 4};
+        for (int k = 0; k < 8; k++) {
+            cur_scan = (scan_case){k & 1, (k >> 1) & 1, !((k >> 2) & 1)};
+            mx_array *x = mx_transpose(t_array(xv, s34, 2, t_dt), NULL, 0, S); /* (4, 3), strided */
+            mx_array *out[1], *g[1];
+            int no = 0, arg0 = 0;
+            CHECK(mx_value_and_grad(call1, (void *)f_scan_axis0, &x, 1, &arg0, 1, out, &no, 1, g) == MX_OK);
+            double gv[12];
+            CHECK(t_read(g[0], gv, 12) == 12);
+            for (int i = 0; i < 12 && pass == 1; i++)
+                if (!(fabs(gv[i] - fd[k][i]) <= T_FD_TOL32 * (1 + fabs(fd[k][i]))))
+                    T_FAIL("cum%s rev %d incl %d (float32) d/dx[%d]: %g vs fd %g",
+                           cur_scan.is_max ? "max" : "min", cur_scan.reverse, cur_scan.inclusive,
+                           i, gv[i], fd[k][i]);
+            /* element i of the (4, 3) view is xv[(i%3)*4 + i/3] */
+            for (int i = 0; i < 12 && pass == 0; i++) {
+                double h = 1e-6, xp[12], xm[12], fp = NAN, fm = NAN;
+                memcpy(xp, xv, sizeof xp);
+                memcpy(xm, xv, sizeof xm);
+                xp[(i % 3) * 4 + i / 3] += h;
+                xm[(i % 3) * 4 + i / 3] -= h;
+                mx_array *ap = mx_transpose(t_f64(xp, s34, 2), NULL, 0, S);
+                mx_array *am = mx_transpose(t_f64(xm, s34, 2), NULL, 0, S);
+                CHECK(t_read(f_scan_axis0(&ap), &fp, 1) == 1);
+                CHECK(t_read(f_scan_axis0(&am), &fm, 1) == 1);
+                double d = fd[k][i] = (fp - fm) / (2 * h);
+                if (!(fabs(gv[i] - d) <= 1e-6 * (1 + fabs(d))))
+                    T_FAIL("cum%s rev %d incl %d d/dx[%d]: %g vs fd %g",
+                           cur_scan.is_max ? "max" : "min", cur_scan.reverse, cur_scan.inclusive,
+                           i, gv[i], d);
             }
+            /* <vjp(1), t> == jvp(t) summed */
+            double tv[12], jj, dot = 0;
+            for (int i = 0; i < 12; i++) tv[i] = 0.5 - 0.1 * i, dot += gv[i] * tv[i];
+            int64_t s43[2] = {4, 3};
+            mx_array *t = t_array(tv, s43, 2, t_dt), *jv[1];
+            CHECK(mx_jvp(call1, (void *)f_scan_axis0, &x, 1, &t, out, &no, 1, jv) == MX_OK);
+            CHECK(t_read(jv[0], &jj, 1) == 1);
+            CHECK_CLOSE(jj, dot, T_TOL(1e-9, 1e-5), T_TOL(1e-9, 1e-5));
         }
-        /* <vjp(1), t> == jvp(t) summed */
-        double tv[12], jj, dot = 0;
-        for (int i = 0; i < 12; i++) tv[i] = 0.5 - 0.1 * i, dot += gv[i] * tv[i];
-        int64_t s43[2] = {4, 3};
-        mx_array *t = t_f64(tv, s43, 2), *jv[1];
-        CHECK(mx_jvp(call1, (void *)f_scan_axis0, &x, 1, &t, out, &no, 1, jv) == MX_OK);
-        CHECK(t_read(jv[0], &jj, 1) == 1);
-        CHECK_CLOSE(jj, dot, 1e-9, 1e-9);
+        mx_scope_end(sc, NULL);
+        t_pass_end(pass);
     }
-    mx_scope_end(sc, NULL);
 }
 
 /* ---- complex numbers: MLX's convention ----
@@ -356,9 +386,8 @@ static void check_c(const double _Complex *got, const double _Complex *want, int
                     const char *what, const char *fn) {
     for (int i = 0; i < n; i++)
         if (!(cabs(got[i] - want[i]) <= tol * (1 + cabs(want[i])))) {
-            fprintf(stderr, "  FAIL %s %s[%d]: got %.7g%+.7gi, want %.7g%+.7gi\n", what, fn, i,
+            T_FAIL("%s %s[%d]: got %.7g%+.7gi, want %.7g%+.7gi", what, fn, i,
                     creal(got[i]), cimag(got[i]), creal(want[i]), cimag(want[i]));
-            test_failures++;
         }
 }
 

@@ -295,7 +295,7 @@ TEST(uniform_broadcast_dtypes_reversed) {
     mx_dtype dts[3] = {MX_FLOAT16, MX_BFLOAT16, MX_FLOAT64};
     int64_t n = 20000;
     for (int t = 0; t < 3; t++) {
-        mx_array *h = mx_random_uniform(NULL, NULL, &n, 1, dts[t], k, S);
+        mx_array *h = mx_random_uniform(NULL, NULL, &n, 1, dts[t], k, t_stream_for(dts[t]));
         CHECK(h && mx_array_dtype(h) == dts[t]);
         int64_t m;
         double *hv = read_all(h, &m);
@@ -310,6 +310,9 @@ TEST(uniform_broadcast_dtypes_reversed) {
         CHECK_CLOSE(var, 1.0 / 12.0, 0.01, 0);
         free(hv);
         mx_array_release(h);
+        if (dts[t] == MX_FLOAT64 && t_has_gpu())
+            t_check_gpu_refuses_f64(mx_random_uniform(NULL, NULL, &n, 1, dts[t], k, T_GPU),
+                                    "uniform float64");
     }
     /* empty */
     int64_t z[2] = {3, 0};
@@ -439,7 +442,7 @@ TEST(bernoulli_frequency) {
     double pv[3] = {0, 1, 0.5};
     int64_t s3 = 3;
     mx_scope sc = mx_scope_begin();
-    mx_array *p3 = mx_scope_end(sc, mx_astype(t_f64(pv, &s3, 1), MX_FLOAT16, S));
+    mx_array *p3 = mx_scope_end(sc, t_array(pv, &s3, 1, MX_FLOAT16));
     int64_t s43[2] = {400, 3};
     mx_array *b3 = mx_random_bernoulli(p3, s43, 2, k, S);
     v = read_all(b3, &m);

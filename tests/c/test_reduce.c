@@ -1,6 +1,7 @@
 /* tests/c/test_reduce.c: reductions, arg reductions, scans and softmax against double-precision
  * scalar references: axes combinations (negative, keepdims), strided inputs, dtypes, NaN, empty
- * arrays, ddof, ties, reverse/exclusive scans, and error cases. */
+ * arrays, ddof, ties, reverse/exclusive scans, and error cases. On the default device; float64
+ * cases (and reading) on the CPU. */
 #define FAMILY "reduce"
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static double urand(unsigned *st) {
 static int64_t rd(mx_array *a, double *out, int64_t max) {
     if (!a) return -1;
     mx_scope sc = mx_scope_begin();
-    mx_array *f = mx_astype(a, MX_FLOAT64, S);
+    mx_array *f = mx_astype(a, MX_FLOAT64, T_CPU); /* the GPU has no float64 */
     int64_t n = f ? mx_array_size(f) : -1;
     double *tmp = n >= 0 ? malloc(sizeof(double) * (size_t)(n + 1)) : NULL;
     if (!tmp || mx_array_copy_to(f, tmp) != MX_OK) n = -1;
@@ -30,10 +31,10 @@ static int64_t rd(mx_array *a, double *out, int64_t max) {
     return n < max ? n : max;
 }
 
-/* an array of dtype t holding vals (converted through float64) */
+/* an array of dtype t holding vals (converted through float64, on the CPU) */
 static mx_array *mk(mx_dtype t, const double *v, const int64_t *sh, int nd) {
     mx_array *a = t_f64(v, sh, nd);
-    return mx_astype(a, t, S);
+    return mx_astype(a, t, T_CPU);
 }
 
 enum { R_SUM, R_PROD, R_MIN, R_MAX, R_MEAN, R_ALL, R_ANY };
@@ -363,7 +364,9 @@ TEST(var_std_ddof) {
     }
     double d;
     CHECK(mx_array_dtype(mx_var(xi, NULL, 0, false, 0, S)) == MX_FLOAT32);
-    CHECK(mx_array_item_f64(mx_var(mx_astype(x, MX_FLOAT64, S), NULL, 0, false, 1, S), &d) == MX_OK);
+    /* float64 on the CPU */
+    CHECK(mx_array_item_f64(mx_var(mx_astype(x, MX_FLOAT64, T_CPU), NULL, 0, false, 1, T_CPU), &d) ==
+          MX_OK);
     double m = 0, ss = 0;
     for (int i = 0; i < 12; i++) m += xv[i] / 12;
     for (int i = 0; i < 12; i++) ss += (xv[i] - m) * (xv[i] - m);
@@ -656,7 +659,7 @@ static void check_softmax(mx_array *x, const int *axes, int naxes, double tol) {
         ex[i] = exp(xv[i] - mx[o]);
         sm[o] += ex[i];
     }
-    mx_array *r = mx_softmax(x, axes, naxes, false, S);
+    mx_array *r = mx_softmax(x, axes, naxes, false, t_stream_for(mx_array_dtype(x)));
     CHECK(r && mx_array_ndim(r) == nd);
     CHECK(rd(r, got, n) == n);
     for (int64_t o = 0; o < on; o++) mx[o] = 0;
@@ -689,7 +692,7 @@ TEST(softmax) {
     check_softmax(x, both, 2, 1e-6);
     check_softmax(x, NULL, 0, 1e-6);
     check_softmax(mx_transpose(x, NULL, 0, S), &last, 1, 1e-6);
-    check_softmax(mk(MX_FLOAT64, xv, sh, 2), &last, 1, 1e-12);
+    check_softmax(mk(MX_FLOAT64, xv, sh, 2), &last, 1, 1e-12); /* on the CPU */
     mx_array *h = mk(MX_FLOAT16, xv, sh, 2);
     check_softmax(h, &last, 1, 2e-3);
     check_softmax(h, &first, 1, 2e-3);
@@ -766,10 +769,15 @@ TEST(long_vector_paths) {
     CHECK(mx_array_item_i64(mx_max(one, NULL, 0, false, S), &iv) == MX_OK && iv == 1);
     CHECK(mx_array_item_i64(mx_sum(one, NULL, 0, false, S), &iv) == MX_OK && iv == 1);
     double d;
-    mx_array *f64 = mx_astype(r, MX_FLOAT64, S);
-    CHECK(mx_array_item_f64(mx_prod(mx_divide(f64, mx_add(f64, mx_array_scalar_f64(1, MX_FLOAT64), S), S),
-                                    NULL, 0, false, S), &d) == MX_OK && d == 0);
-    CHECK(mx_array_item_f64(mx_max(f64, NULL, 0, false, S), &d) == MX_OK && d == 999);
-    CHECK(mx_array_item_f64(mx_mean(f64, NULL, 0, false, S), &d) == MX_OK && d == 499.5);
+    for (int k = 0; k < 2; k++) { /* float32 on the default device, float64 on the CPU */
+        mx_dtype dt = k ? MX_FLOAT64 : MX_FLOAT32;
+        mx_stream s = t_stream_for(dt);
+        mx_array *f = mx_astype(r, dt, s);
+        d = -1;
+        CHECK(mx_array_item_f64(mx_prod(mx_divide(f, mx_add(f, mx_array_scalar_f64(1, dt), s), s),
+                                        NULL, 0, false, s), &d) == MX_OK && d == 0);
+        CHECK(mx_array_item_f64(mx_max(f, NULL, 0, false, s), &d) == MX_OK && d == 999);
+        CHECK(mx_array_item_f64(mx_mean(f, NULL, 0, false, s), &d) == MX_OK && d == 499.5);
+    }
     mx_scope_end(sc, NULL);
 }

@@ -3,7 +3,7 @@
  * broadcast_arrays/shapes, contiguous) and the creation ops (linspace, eye, identity, tri,
  * meshgrid, windows). Every result is compared element by element with a reference computed here
  * by index loops; strided (transposed, negative-step) inputs, several dtypes, empty arrays and
- * error cases are covered. */
+ * error cases are covered. On the default device; float64 cases (and reading) on the CPU. */
 #define FAMILY "shape"
 #include <stdlib.h>
 
@@ -26,7 +26,7 @@ static mx_array *iota(const int64_t *shape, int nd, mx_dtype t) {
 static int64_t read_f64(mx_array *a, double *out, int64_t max) {
     if (!a) return -1;
     mx_scope sc = mx_scope_begin();
-    mx_array *f = mx_astype(a, MX_FLOAT64, S);
+    mx_array *f = mx_astype(a, MX_FLOAT64, T_CPU); /* the GPU has no float64 */
     int64_t n = f ? mx_array_size(f) : -1;
     double *tmp = n >= 0 ? malloc(sizeof(double) * (size_t)(n + 1)) : NULL;
     if (!tmp || mx_array_copy_to(f, tmp) != MX_OK) n = -1;
@@ -57,32 +57,30 @@ static int64_t prod(const int64_t *shape, int nd) {
 /* a has shape (sh, nd) and exactly the values ref (row-major) */
 static void expect_(mx_array *a, const int64_t *sh, int nd, const double *ref, int line) {
     if (!a) {
-        fprintf(stderr, "  FAIL line %d: NULL result [%s]\n", line, mx_error_message());
-        test_failures++;
+        T_FAIL("line %d: NULL result [%s]", line, mx_error_message());
         return;
     }
     if (!t_shape_is(a, sh, nd)) {
-        fprintf(stderr, "  FAIL line %d: shape (", line);
+        char got_s[256] = "", want_s[256] = "";
         for (int d = 0; d < mx_array_ndim(a); d++)
-            fprintf(stderr, "%lld,", (long long)mx_array_shape(a)[d]);
-        fprintf(stderr, "), expected (");
-        for (int d = 0; d < nd; d++) fprintf(stderr, "%lld,", (long long)sh[d]);
-        fprintf(stderr, ")\n");
-        test_failures++;
+            snprintf(got_s + strlen(got_s), sizeof got_s - strlen(got_s), "%lld,",
+                     (long long)mx_array_shape(a)[d]);
+        for (int d = 0; d < nd; d++)
+            snprintf(want_s + strlen(want_s), sizeof want_s - strlen(want_s), "%lld,",
+                     (long long)sh[d]);
+        T_FAIL("line %d: shape (%s), expected (%s)", line, got_s, want_s);
         return;
     }
     int64_t n = prod(sh, nd);
     static double got[MAXN];
     if (n > MAXN || read_f64(a, got, MAXN) != n) {
-        fprintf(stderr, "  FAIL line %d: read failed [%s]\n", line, mx_error_message());
-        test_failures++;
+        T_FAIL("line %d: read failed [%s]", line, mx_error_message());
         return;
     }
     for (int64_t i = 0; i < n; i++)
         if (!(got[i] == ref[i] || (isnan(got[i]) && isnan(ref[i])))) {
-            fprintf(stderr, "  FAIL line %d: element %lld = %.17g, expected %.17g\n", line,
+            T_FAIL("line %d: element %lld = %.17g, expected %.17g", line,
                     (long long)i, got[i], ref[i]);
-            test_failures++;
             return;
         }
 }
@@ -136,12 +134,13 @@ TEST(concatenate_dtypes) {
     const mx_dtype ts[] = {MX_BOOL, MX_INT8, MX_INT16, MX_FLOAT16, MX_BFLOAT16, MX_INT32,
                            MX_FLOAT32, MX_INT64, MX_FLOAT64, MX_COMPLEX64};
     for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
-        mx_array *a = mx_astype(iota(sh, 1, MX_INT32), ts[k], S);
+        mx_stream s = t_stream_for(ts[k]); /* float64 on the CPU */
+        mx_array *a = mx_astype(iota(sh, 1, MX_INT32), ts[k], s);
         mx_array *l[3] = {a, a, a};
         int64_t so[1] = {9};
         double ref[9];
         for (int i = 0; i < 9; i++) ref[i] = ts[k] == MX_BOOL ? (i % 3 != 0) : i % 3;
-        mx_array *r = mx_concatenate(l, 3, 0, false, S);
+        mx_array *r = mx_concatenate(l, 3, 0, false, s);
         CHECK(r && mx_array_dtype(r) == ts[k]);
         if (ts[k] != MX_COMPLEX64) EXPECT(r, so, 1, ref);
     }
@@ -328,7 +327,8 @@ static void check_pad(mx_array *a, const double *vals, const int64_t *sh, int nd
         ref[i] = outside && !strcmp(mode, "constant") ? cval : vals[ravel(src, sh, nd)];
     }
     mx_scope sc = mx_scope_begin();
-    mx_array *c = strcmp(mode, "constant") ? NULL : mx_array_scalar_f64(cval, MX_FLOAT64);
+    /* a float32 value (cast to a's dtype; every cval here is exact in float32) */
+    mx_array *c = strcmp(mode, "constant") ? NULL : mx_array_scalar_f64(cval, MX_FLOAT32);
     mx_array *r = mx_pad(a, pw, mode, c, S);
     CHECK(r && mx_array_dtype(r) == mx_array_dtype(a));
     expect_(r, so, nd, ref, line);
@@ -805,7 +805,7 @@ TEST(linspace) {
     /* the last point is exactly stop */
     int64_t s7[1] = {7};
     double got[7];
-    mx_array *l7 = mx_linspace(0.1, 0.7, 7, true, MX_FLOAT64, S);
+    mx_array *l7 = mx_linspace(0.1, 0.7, 7, true, MX_FLOAT64, T_CPU); /* float64: on the CPU */
     CHECK(t_shape_is(l7, s7, 1) && read_f64(l7, got, 7) == 7);
     for (int i = 0; i < 6; i++) CHECK_CLOSE(got[i], 0.1 + i * 0.1, 1e-15, 1e-15);
     CHECK(got[6] == 0.7);

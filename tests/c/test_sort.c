@@ -1,6 +1,7 @@
 /* tests/c/test_sort.c: sort, argsort (stable), partition, argpartition, topk and searchsorted
  * against qsort / linear-scan references, along any axis of strided inputs, in several dtypes,
- * with NaN and signed zeros, empty arrays and error cases. */
+ * with NaN and signed zeros, empty arrays and error cases. On the default device; float64 on the
+ * CPU. */
 #define FAMILY "sort"
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 
 static mx_array *arr(const double *v, const int64_t *sh, int nd, mx_dtype t) {
     mx_array *f = t_f64(v, sh, nd);
-    mx_array *r = mx_astype(f, t, S);
+    mx_array *r = mx_astype(f, t, T_CPU);
     mx_array_release(f);
     return r;
 }
@@ -42,9 +43,10 @@ static void check_all(mx_array *x, int axis, int64_t kth) {
     int64_t R = mx_array_dim(x, 0), C = mx_array_dim(x, 1);
     int64_t nrows = axis == 1 ? R : C, n = axis == 1 ? C : R;
     double *xv = rd(x);
-    mx_array *so = mx_sort(x, axis, false, S), *as = mx_argsort(x, axis, false, S);
-    mx_array *pa = mx_partition(x, (int)kth, axis, false, S);
-    mx_array *ap = mx_argpartition(x, (int)kth, axis, false, S);
+    mx_stream s = t_stream_for(mx_array_dtype(x)); /* float64 on the CPU */
+    mx_array *so = mx_sort(x, axis, false, s), *as = mx_argsort(x, axis, false, s);
+    mx_array *pa = mx_partition(x, (int)kth, axis, false, s);
+    mx_array *ap = mx_argpartition(x, (int)kth, axis, false, s);
     CHECK(mx_array_dtype(as) == MX_UINT32 && mx_array_dtype(so) == mx_array_dtype(x));
     double *sv = rd(so), *av = rd(as), *pv = rd(pa), *apv = rd(ap);
     CHECK(xv && sv && av && pv && apv);
@@ -101,6 +103,8 @@ TEST(sort_float_nan_zero) {
         mx_array *at = mx_transpose(a, NULL, 0, S); /* (6, 4), strided */
         check_all(at, 1, 0);
         check_all(at, 0, 5);
+        if (dts[t] == MX_FLOAT64 && t_has_gpu())
+            t_check_gpu_refuses_f64(mx_sort(a, 1, false, T_GPU), "sort");
         mx_array_release(at);
         mx_array_release(a);
     }
@@ -239,7 +243,7 @@ TEST(searchsorted_sides) {
     for (int t = 0; t < 3; t++)
         for (int side = 0; side < 2; side++) {
             mx_array *sq = arr(seq, n7, 1, dts[t]), *vs = arr(vals, vsh, 2, MX_FLOAT32);
-            mx_array *r = mx_searchsorted(sq, vs, side == 1, S);
+            mx_array *r = mx_searchsorted(sq, vs, side == 1, t_stream_for(dts[t]));
             CHECK(mx_array_dtype(r) == MX_UINT32);
             CHECK(t_shape_is(r, vsh, 2));
             double got[10];

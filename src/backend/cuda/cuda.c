@@ -108,18 +108,36 @@ static int dclass(size_t n, size_t *cap) {
     return idx < NCLS ? idx : -1;
 }
 
-static void release_cache(void) {
+/* size of the blocks of class i */
+static size_t class_cap(int i) {
+    if (i == 0) return 256;
+    int lg = i / 4 + 8, k = i % 4;
+    return ((size_t)1 << lg) + (size_t)k * ((size_t)1 << lg) / 4;
+}
+
+/* give cached blocks back (largest first) until at most `target` bytes stay cached; cudaFree
+ * waits for the device, so blocks still used by queued kernels are released safely */
+static void trim_cache(size_t target) {
     pthread_mutex_lock(&mem_lock);
-    for (int i = 0; i < NCLS; i++) {
-        while (free_lists[i]) {
+    for (int i = NCLS - 1; i >= 0 && cached_bytes > target; i--) {
+        while (free_lists[i] && cached_bytes > target) {
             dblock *b = free_lists[i];
             free_lists[i] = b->next;
             cudaFree(b->p);
             free(b);
+            cached_bytes -= class_cap(i);
         }
     }
-    cached_bytes = 0;
     pthread_mutex_unlock(&mem_lock);
+}
+
+static void release_cache(void) { trim_cache(0); }
+
+static size_t cache_bytes(void) {
+    pthread_mutex_lock(&mem_lock);
+    size_t r = cached_bytes;
+    pthread_mutex_unlock(&mem_lock);
+    return r;
 }
 
 mx_status mx_cuda_malloc(size_t nbytes, void **p) {
@@ -161,7 +179,8 @@ mx_status mx_cuda_malloc(size_t nbytes, void **p) {
 void mx_cuda_free(void *p, size_t nbytes, uint64_t users) {
     size_t cap;
     int c = dclass(nbytes, &cap);
-    dblock *b = c >= 0 ? malloc(sizeof *b) : NULL;
+    size_t limit = mx_mem_cache_limit();
+    dblock *b = c >= 0 && cache_bytes() + cap <= limit ? malloc(sizeof *b) : NULL;
     if (!b) {
         cudaFree(p); /* synchronises with the device */
         return;
@@ -330,6 +349,8 @@ static void init(void) {
     gpu.take_pending = take_pending;
     gpu.wait_queues = wait_queues;
     gpu.synchronize = synchronize;
+    gpu.cache_bytes = cache_bytes;
+    gpu.trim_cache = trim_cache;
     gpu.device_count = device_count;
     gpu.info = info;
     mx_cuda_register_kernels(gpu.base.kernels);
