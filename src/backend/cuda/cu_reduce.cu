@@ -157,15 +157,16 @@ __global__ void reduce_spread(A *partial, const S *in, int64_t cols) {
 }
 
 /* blocks of `threads` threads of kernel k that fit on the whole GPU at once */
-template <class K> static int64_t resident_blocks(K k, int threads) {
+template <class S, class A, int kind> static int64_t resident_blocks(int threads) {
     static int sms = 0;
     if (!sms && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0) != cudaSuccess) {
         cudaGetLastError();
         sms = 80;
     }
-    int per_sm = 0;
-    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, threads, 0) != cudaSuccess ||
-        per_sm < 1) {
+    static int per_sm = 0; /* one per kernel (threads is always the same) */
+    if (!per_sm && (cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+                        &per_sm, reduce_spread<S, A, kind>, threads, 0) != cudaSuccess ||
+         per_sm < 1)) {
         cudaGetLastError();
         per_sm = 2;
     }
@@ -223,12 +224,12 @@ int reduce_rows(int kind, int mean, void *out, const void *in, int64_t rows, int
     if (spread) {
         int64_t cap;
         switch (kind) { /* the grid: as many blocks as are resident at once, shared by the rows */
-        case R_SUM: cap = resident_blocks(reduce_spread<S, A, R_SUM>, threads); break;
-        case R_PROD: cap = resident_blocks(reduce_spread<S, A, R_PROD>, threads); break;
-        case R_MIN: cap = resident_blocks(reduce_spread<S, A, R_MIN>, threads); break;
-        case R_MAX: cap = resident_blocks(reduce_spread<S, A, R_MAX>, threads); break;
-        case R_AND: cap = resident_blocks(reduce_spread<S, A, R_AND>, threads); break;
-        default: cap = resident_blocks(reduce_spread<S, A, R_OR>, threads); break;
+        case R_SUM: cap = resident_blocks<S, A, R_SUM>(threads); break;
+        case R_PROD: cap = resident_blocks<S, A, R_PROD>(threads); break;
+        case R_MIN: cap = resident_blocks<S, A, R_MIN>(threads); break;
+        case R_MAX: cap = resident_blocks<S, A, R_MAX>(threads); break;
+        case R_AND: cap = resident_blocks<S, A, R_AND>(threads); break;
+        default: cap = resident_blocks<S, A, R_OR>(threads); break;
         }
         nchunks = cap / rows;
         if (nchunks > cols / 4096 + 1) nchunks = cols / 4096 + 1;

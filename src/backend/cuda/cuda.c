@@ -129,6 +129,12 @@ static void trim_cache(size_t target) {
         }
     }
     pthread_mutex_unlock(&mem_lock);
+    cudaMemPool_t pool; /* and the scratch pool of cudaMallocAsync */
+    if (target == 0 && cudaDeviceGetDefaultMemPool(&pool, 0) == cudaSuccess) {
+        cudaDeviceSynchronize();
+        cudaMemPoolTrimTo(pool, 0);
+    }
+    cudaGetLastError();
 }
 
 static void release_cache(void) { trim_cache(0); }
@@ -341,6 +347,14 @@ static void init(void) {
         return;
     }
     n_queues = 1;
+    /* kernels' scratch comes from the stream-ordered pool (cudaMallocAsync): keep what it holds
+     * instead of unmapping it at every synchronisation (the default threshold is 0) */
+    cudaMemPool_t pool;
+    if (cudaDeviceGetDefaultMemPool(&pool, 0) == cudaSuccess) {
+        uint64_t keep = 1ull << 30;
+        cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+    }
+    cudaGetLastError();
     gpu.base.name = "cuda";
     gpu.enter = enter;
     gpu.leave = leave;
