@@ -72,6 +72,39 @@ template <class A> __device__ A block_reduce(int kind, A v) {
     return v;
 }
 
+// Elements per 16-byte vector of S, and the vector type.
+template <class S> struct vec_of {
+    static constexpr int N = sizeof(S) >= 16 ? 1 : (int)(16 / sizeof(S));
+    struct alignas(sizeof(S) * N) type { S v[N]; };
+};
+
+// Fold the vectors rv[i], rv[i + step], ... below nv into acc, four 16-byte loads in flight per
+// thread (four accumulators, combined at the end).
+template <class S, class A, int kind>
+__device__ A fold_vectors(A acc, const typename vec_of<S>::type *rv, int64_t i, int64_t nv,
+                          int64_t step) {
+    constexpr int N = vec_of<S>::N;
+    A acc2 = ops<A>::init(kind), acc3 = acc2, acc4 = acc2;
+    for (; i + 3 * step < nv; i += 4 * step) {
+        auto x = rv[i], y = rv[i + step], z = rv[i + 2 * step], w = rv[i + 3 * step];
+#pragma unroll
+        for (int j = 0; j < N; j++) {
+            acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
+            acc2 = ops<A>::combine(kind, acc2, A(mx_ld(y.v[j])));
+            acc3 = ops<A>::combine(kind, acc3, A(mx_ld(z.v[j])));
+            acc4 = ops<A>::combine(kind, acc4, A(mx_ld(w.v[j])));
+        }
+    }
+    for (; i < nv; i += step) {
+        auto x = rv[i];
+#pragma unroll
+        for (int j = 0; j < N; j++) acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
+    }
+    acc2 = ops<A>::combine(kind, acc2, acc3);
+    acc2 = ops<A>::combine(kind, acc2, acc4);
+    return ops<A>::combine(kind, acc, acc2);
+}
+
 // pass 1: grid (chunks, rows); each block folds its chunk of its row into partial[row][chunk]
 template <class S, class A, int kind> /* the kind is a template argument: the inner loop has no switch */
 __global__ void reduce_pass(A *partial, const S *in, int64_t cols, int64_t chunk) {
@@ -79,32 +112,12 @@ __global__ void reduce_pass(A *partial, const S *in, int64_t cols, int64_t chunk
     int64_t c1 = c0 + chunk < cols ? c0 + chunk : cols;
     const S *r = in + row * cols;
     A acc = ops<A>::init(kind);
-    constexpr int N = sizeof(S) >= 16 ? 1 : (int)(16 / sizeof(S));
-    struct alignas(sizeof(S) * N) vec { S v[N]; };
+    constexpr int N = vec_of<S>::N;
     int64_t c = c0;
     if (N > 1 && (((uintptr_t)(r + c0)) & 15) == 0) { /* 16-byte loads over the aligned body */
         int64_t nv = (c1 - c0) / N;
-        const vec *rv = reinterpret_cast<const vec *>(r + c0);
-        A acc2 = ops<A>::init(kind), acc3 = acc2, acc4 = acc2;
-        int64_t i = threadIdx.x, bd = blockDim.x;
-        for (; i + 3 * bd < nv; i += 4 * bd) { /* four 16-byte loads in flight per thread */
-            vec x = rv[i], y = rv[i + bd], z = rv[i + 2 * bd], w = rv[i + 3 * bd];
-#pragma unroll
-            for (int j = 0; j < N; j++) {
-                acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
-                acc2 = ops<A>::combine(kind, acc2, A(mx_ld(y.v[j])));
-                acc3 = ops<A>::combine(kind, acc3, A(mx_ld(z.v[j])));
-                acc4 = ops<A>::combine(kind, acc4, A(mx_ld(w.v[j])));
-            }
-        }
-        for (; i < nv; i += bd) {
-            vec x = rv[i];
-#pragma unroll
-            for (int j = 0; j < N; j++) acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
-        }
-        acc2 = ops<A>::combine(kind, acc2, acc3);
-        acc2 = ops<A>::combine(kind, acc2, acc4);
-        acc = ops<A>::combine(kind, acc, acc2);
+        const auto *rv = reinterpret_cast<const typename vec_of<S>::type *>(r + c0);
+        acc = fold_vectors<S, A, kind>(acc, rv, threadIdx.x, nv, blockDim.x);
         c = c0 + nv * N;
     }
     for (c += threadIdx.x; c < c1; c += blockDim.x)
@@ -122,36 +135,16 @@ template <class S, class A, int kind>
 __global__ void reduce_spread(A *partial, const S *in, int64_t cols) {
     int64_t row = blockIdx.y;
     const S *r = in + row * cols;
-    constexpr int N = sizeof(S) >= 16 ? 1 : (int)(16 / sizeof(S));
-    struct alignas(sizeof(S) * N) vec { S v[N]; };
+    constexpr int N = vec_of<S>::N;
     int64_t head = N > 1 ? (int64_t)(((16 - ((uintptr_t)r & 15)) & 15) / sizeof(S)) : 0;
     if (head > cols) head = cols;
     int64_t nv = (cols - head) / N;
-    const vec *rv = reinterpret_cast<const vec *>(r + head);
+    const auto *rv = reinterpret_cast<const typename vec_of<S>::type *>(r + head);
     int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x, step = (int64_t)gridDim.x * blockDim.x;
-    A acc = ops<A>::init(kind), acc2 = acc, acc3 = acc, acc4 = acc;
-    int64_t i = t;
-    for (; i + 3 * step < nv; i += 4 * step) { /* four 16-byte loads in flight per thread */
-        vec x = rv[i], y = rv[i + step], z = rv[i + 2 * step], w = rv[i + 3 * step];
-#pragma unroll
-        for (int j = 0; j < N; j++) {
-            acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
-            acc2 = ops<A>::combine(kind, acc2, A(mx_ld(y.v[j])));
-            acc3 = ops<A>::combine(kind, acc3, A(mx_ld(z.v[j])));
-            acc4 = ops<A>::combine(kind, acc4, A(mx_ld(w.v[j])));
-        }
-    }
-    for (; i < nv; i += step) {
-        vec x = rv[i];
-#pragma unroll
-        for (int j = 0; j < N; j++) acc = ops<A>::combine(kind, acc, A(mx_ld(x.v[j])));
-    }
+    A acc = fold_vectors<S, A, kind>(ops<A>::init(kind), rv, t, nv, step);
     if (t < head) acc = ops<A>::combine(kind, acc, A(mx_ld(r[t])));
     for (int64_t c = head + nv * N + t; c < cols; c += step)
         acc = ops<A>::combine(kind, acc, A(mx_ld(r[c])));
-    acc2 = ops<A>::combine(kind, acc2, acc3);
-    acc2 = ops<A>::combine(kind, acc2, acc4);
-    acc = ops<A>::combine(kind, acc, acc2);
     acc = block_reduce(kind, acc);
     if (threadIdx.x == 0) partial[row * gridDim.x + blockIdx.x] = acc;
 }
