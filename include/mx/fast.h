@@ -1,4 +1,5 @@
-/* include/mx/fast.h: mx.fast custom kernels: user CUDA kernels run on the GPU (MLX's
+/* include/mx/fast.h: mx.fast: the fused normalisations (MLX's mx.fast.rms_norm and
+ * mx.fast.layer_norm, at the end) and custom kernels: user CUDA kernels run on the GPU (MLX's
  * mx.fast.cuda_kernel and mx.fast.precompiled_cuda_kernel).
  *
  * A kernel object holds the body of a CUDA __global__ function; the signature is generated from
@@ -120,6 +121,24 @@ mx_status mx_fast_precompiled_cuda_kernel(const char *name, const void *image, s
                                           int n_scalars, int shared_memory,
                                           bool ensure_row_contiguous, mx_stream s,
                                           mx_array **outputs);
+
+/* ---- normalisations over the last axis ----
+ * rms_norm:   y = x / sqrt(mean(x^2) + eps) * weight
+ * layer_norm: y = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias   (var: biased, 1/n)
+ * weight and bias are optional (NULL: none) and must be 1-D with the size of x's last axis.
+ * The output has x's shape and MLX's dtype: x's dtype without a weight, else x promoted with the
+ * weight (and the bias, for layer_norm with both), which must be a floating type; every input is
+ * converted to it first. float16 / bfloat16 / float32 accumulate in float32 (float64, CPU only,
+ * in float64); the normalised value is rounded to the output dtype before the weight multiplies
+ * it and the bias is added, as in MLX. Differentiable in x, weight and bias (vjp, jvp) and
+ * batchable (vmap). Errors (MX_ERR_VALUE, MLX's wording): "[rms_norm] Input must have at least 1
+ * dimension ...", "[rms_norm] weight must have 1 dimension but has 2 dimensions.", "... must
+ * have the same size as the last dimension of x ...", "[rms_norm] Received unsupported type
+ * int32." (resp. "[layer_norm] ..."); float64 on a GPU stream fails when evaluated. A new
+ * reference or NULL; x NULL propagates. */
+mx_array *mx_fast_rms_norm(mx_array *x, mx_array *weight, float eps, mx_stream s);
+mx_array *mx_fast_layer_norm(mx_array *x, mx_array *weight, mx_array *bias, float eps,
+                             mx_stream s);
 
 #ifdef __cplusplus
 }

@@ -2,8 +2,10 @@
  * kernels. mx.fast.cuda_kernel(...) returns a callable kernel object whose call takes MLX's
  * keyword arguments (inputs, output_shapes, output_dtypes, grid, threadgroup, template,
  * init_value, verbose, stream) and returns the list of outputs; precompiled_cuda_kernel runs a
- * PTX / cubin image; metal_kernel raises (cmlx has no Metal backend). rms_norm, layer_norm, rope
- * and scaled_dot_product_attention are a later issue. The C API is include/mx/fast.h. */
+ * PTX / cubin image; metal_kernel raises (cmlx has no Metal backend). rms_norm(x, weight, eps, *,
+ * stream=None) and layer_norm(x, weight, bias, eps, *, stream=None) with MLX's signatures (weight
+ * and bias may be None). rope and scaled_dot_product_attention are a later issue. The C API is
+ * include/mx/fast.h. */
 #include <limits.h>
 
 #include "mx/fast.h"
@@ -550,9 +552,65 @@ static PyObject *py_metal_kernel(PyObject *m, PyObject *args, PyObject *kw) {
     return NULL;
 }
 
+/* ---- rms_norm / layer_norm ---- */
+/* an optional array argument: None (or absent) gives NULL; 0 or -1 with an exception */
+static int opt_array(PyObject *o, mx_array **out) {
+    *out = NULL;
+    if (MXPY_ABSENT(o)) return 0;
+    *out = mxpy_to_array(o, MX_DTYPE_AUTO);
+    return *out ? 0 : -1;
+}
+
+/* rms_norm (n_params 1: weight) or layer_norm (2: weight, bias) */
+static PyObject *norm_call(const char *op, int n_params, PyObject *args, PyObject *kw) {
+    PyObject *a[5];
+    const char *spec =
+        n_params == 1 ? "x, weight, eps, *, stream=" : "x, weight, bias, eps, *, stream=";
+    if (mxpy_parse(op, args, kw, spec, a) < 0) return NULL;
+    mx_array *x = NULL, *p[2] = {NULL, NULL}, *r = NULL;
+    double eps = 0;
+    mx_stream s;
+    PyObject *res = NULL;
+    if (!(x = mxpy_to_array(a[0], MX_DTYPE_AUTO))) goto done;
+    for (int i = 0; i < n_params; i++)
+        if (opt_array(a[1 + i], &p[i]) < 0) goto done;
+    if (mxpy_double(a[1 + n_params], "eps", &eps) < 0) goto done;
+    if (mxpy_stream(a[2 + n_params], &s) < 0) goto done;
+    r = n_params == 1 ? mx_fast_rms_norm(x, p[0], (float)eps, s)
+                      : mx_fast_layer_norm(x, p[0], p[1], (float)eps, s);
+    res = mxpy_wrap(r); /* raises when r is NULL */
+done:
+    mx_array_release(x);
+    mx_array_release(p[0]);
+    mx_array_release(p[1]);
+    return res;
+}
+
+static PyObject *py_rms_norm(PyObject *m, PyObject *args, PyObject *kw) {
+    (void)m;
+    return norm_call("rms_norm", 1, args, kw);
+}
+
+static PyObject *py_layer_norm(PyObject *m, PyObject *args, PyObject *kw) {
+    (void)m;
+    return norm_call("layer_norm", 2, args, kw);
+}
+
 #define KW METH_VARARGS | METH_KEYWORDS
 #define FN(f) (PyCFunction)(void (*)(void))(f)
 static PyMethodDef fast_funcs[] = {
+    {"rms_norm", FN(py_rms_norm), KW,
+     "rms_norm(x: array, weight: array | None, eps: float, *, stream: None | Stream | Device = "
+     "None) -> array\n\n"
+     "Root Mean Square normalization (RMS norm) with respect to the last axis of x:\n"
+     "x / sqrt(mean(x**2, -1) + eps) * weight. weight (one-dimensional, the size of the last\n"
+     "axis) may be None for no scaling. Accumulates in float32 (float64 for float64 inputs)."},
+    {"layer_norm", FN(py_layer_norm), KW,
+     "layer_norm(x: array, weight: array | None, bias: array | None, eps: float, *, stream: "
+     "None | Stream | Device = None) -> array\n\n"
+     "Layer normalization with respect to the last axis of x:\n"
+     "(x - mean) / sqrt(var + eps) * weight + bias. weight and bias (one-dimensional, the size\n"
+     "of the last axis) may be None. Accumulates in float32 (float64 for float64 inputs)."},
     {"cuda_kernel", FN(py_cuda_kernel), KW,
      "cuda_kernel(name, input_names, output_names, source, header='', "
      "ensure_row_contiguous=True, shared_memory=0) -> CudaKernel\n\n"

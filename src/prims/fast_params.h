@@ -29,4 +29,12 @@ typedef struct mx_custom_kernel_params {
     uint32_t                   scalar_bits[MX_FAST_MAX_SCALARS];
 } mx_custom_kernel_params;
 
+/* RMS_NORM and LAYER_NORM: the inputs are x, then weight when has_weight, then bias when
+ * has_bias (LAYER_NORM only). eps is MLX's float; float64 kernels use it widened to double. */
+typedef struct mx_norm_params {
+    float   eps;
+    int32_t has_weight;
+    int32_t has_bias;
+} mx_norm_params;
+
 #endif

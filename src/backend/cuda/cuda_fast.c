@@ -13,6 +13,9 @@
  *      pointer; then the scalars (bool / int32 / float32) of precompiled kernels.
  *   5. launch ceil(grid / threadgroup) blocks of min(threadgroup, grid) threads on the backend's
  *      stream with the dynamic shared memory asked for; a grid with a 0 entry launches nothing.
+ * Also the GPU kernels of RMS_NORM and LAYER_NORM (mx.fast.rms_norm / layer_norm): x copied to
+ * row-major when it is not row-contiguous, weight / bias when they are not unit-stride, then
+ * cu_norm.cu's row kernel on the node's stream (float64 refused).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +24,8 @@
 #include <unistd.h>
 
 #include "../../fast/fast_impl.h"
+#include "../../prims/fast_params.h"
+#include "cu_norm.h"
 #include "cuda_impl.h"
 #include "cuda_nvrtc.h"
 
@@ -256,4 +261,50 @@ static mx_status custom_kernel_gpu(const mx_node *n, const mx_layout *in, mx_lay
     return st;
 }
 
-void mx_cuda_register_fast(mx_kernel_fn *k) { k[MX_PRIM_CUSTOM_KERNEL] = custom_kernel_gpu; }
+/* ---- rms_norm / layer_norm ---- */
+
+/* v itself when it is row-contiguous (1-D: unit stride), else a row-major copy in *tmp */
+static mx_status row_major(const mx_layout *v, mx_layout *tmp, const mx_layout **res) {
+    if (v->flags & MX_ROW_CONTIG) {
+        *res = v;
+        return MX_OK;
+    }
+    MX_TRY(mx_cuda_copy_row_major(v, tmp));
+    *res = tmp;
+    return MX_OK;
+}
+
+static mx_status norm_gpu(const mx_node *n, const mx_layout *in, mx_layout *out) {
+    const mx_norm_params *p = MX_PARAMS(mx_norm_params, n);
+    int layer = n->prim == MX_PRIM_LAYER_NORM;
+    const char *op = layer ? "layer_norm" : "rms_norm";
+    MX_TRY(mx_cuda_no_f64(op, in, n->n_in));
+    MX_TRY(mx_cuda_alloc_out(&out[0]));
+    int64_t size = mx_meta_size(&in[0].m), cols = in[0].m.shape[in[0].m.ndim - 1];
+    if (size == 0 || cols == 0) return MX_OK;
+    const mx_layout *v[3] = {&in[0], p->has_weight ? &in[1] : NULL,
+                             p->has_bias ? &in[1 + !!p->has_weight] : NULL};
+    mx_layout tmp[3];
+    memset(tmp, 0, sizeof tmp);
+    const void *ptr[3] = {NULL, NULL, NULL};
+    mx_status st = MX_OK;
+    for (int i = 0; i < 3 && st == MX_OK; i++) {
+        if (!v[i]) continue;
+        st = row_major(v[i], &tmp[i], &v[i]);
+        if (st == MX_OK) ptr[i] = mx_cuda_ptr(v[i]);
+    }
+    if (st == MX_OK) {
+        int e = mx_cu_norm_rows(layer, in[0].m.dtype, mx_cuda_ptr(&out[0]), ptr[0], ptr[1],
+                                ptr[2], size / cols, cols, p->eps, mx_cuda_stream());
+        if (e) st = rt_fail(e, "mx_cu_norm_rows", __LINE__);
+    }
+    for (int i = 0; i < 3; i++)
+        if (tmp[i].buf) mx_buffer_release(tmp[i].buf);
+    return st;
+}
+
+void mx_cuda_register_fast(mx_kernel_fn *k) {
+    k[MX_PRIM_CUSTOM_KERNEL] = custom_kernel_gpu;
+    k[MX_PRIM_RMS_NORM] = norm_gpu;
+    k[MX_PRIM_LAYER_NORM] = norm_gpu;
+}
