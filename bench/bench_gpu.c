@@ -37,6 +37,9 @@ static mx_array *f_softmax(mx_array *const *in) {
     int ax = -1;
     return mx_softmax(in[0], &ax, 1, false, G);
 }
+static mx_array *f_layer_norm(mx_array *const *in) {
+    return mx_fast_layer_norm(in[0], in[1], in[2], 1e-5f, G);
+}
 static mx_array *f_sum(mx_array *const *in) { return mx_sum(in[0], NULL, 0, false, G); }
 
 static mx_array *rnd(const int64_t *sh, int nd, mx_dtype t) {
@@ -79,7 +82,12 @@ int main(void) {
     mx_array *sx = rnd(s8, 2, MX_FLOAT32);
     t = best(f_softmax, &sx, 10);
     printf("softmax_fp32_8192x8192 %.1f GB/s\n", 2.0 * 4 * 8192.0 * 8192 / t / 1e9);
-    mx_array_release(sx);
+    int64_t s8r[1] = {8192};
+    mx_array *lw = rnd(s8r, 1, MX_FLOAT32), *lb = rnd(s8r, 1, MX_FLOAT32);
+    mx_array *ln[3] = {sx, lw, lb};
+    t = best(f_layer_norm, ln, 10);
+    printf("layer_norm_fp32_8192x8192 %.1f GB/s\n", 2.0 * 4 * 8192.0 * 8192 / t / 1e9);
+    mx_array_release(sx), mx_array_release(lw), mx_array_release(lb);
 
     /* transfers of 256M floats: device -> host (reading a GPU result on the host) and host -> device
      * (a GPU op on an array made from host data; the op itself is ~0.3 ms of the time) */

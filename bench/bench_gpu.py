@@ -42,6 +42,11 @@ def torch_figures():
     out["matmul_bf16_8192"] = 2 * 8192**3 / best(lambda: h1 @ h2) / 1e12
     s = torch.randn(8192, 8192, device=d)
     out["softmax_fp32_8192x8192"] = 2 * 4 * 8192 * 8192 / best(lambda: torch.softmax(s, -1)) / 1e9
+    w = torch.randn(8192, device=d)
+    bias = torch.randn(8192, device=d)
+    ln = torch.nn.functional.layer_norm
+    out["layer_norm_fp32_8192x8192"] = (
+        2 * 4 * 8192 * 8192 / best(lambda: ln(s, (8192,), w, bias, 1e-5)) / 1e9)
     x = torch.randn(n, device=d)
     out["d2h_fp32_256M"] = 4 * n / best(lambda: x.cpu(), 4) / 1e9
     hx = x.cpu()
