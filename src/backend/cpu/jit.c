@@ -21,19 +21,19 @@
  *
  * Without a compiler (or when generation, the build or dlopen fails, or an op has no generated
  * form) the sub-tape is interpreted with the ordinary CPU kernels: same results, silently.
+ * What the GPU kernel of FUSED shares with this one (the stringised .def columns, the string
+ * builder, input views, the collapsed iteration space, the interpreter) is in
+ * src/transforms/fused_common.c.
  */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #include <dlfcn.h>
-#include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../transforms/compile.h"
+#include "../../transforms/fused_common.h"
 #include "cpu_impl.h"
 
 typedef void (*fz_c_fn)(char *const *p, int64_t b, int64_t e);
@@ -46,21 +46,7 @@ enum { KIND_DENSE, KIND_ROWS }; /* the variants (see the top of the file) */
  * anything larger). */
 #define MX_FUSED_MAX_OPERANDS 160
 
-/* ---- the .def columns and dtype names as strings ---- */
-typedef struct expr_cols {
-    const char *fx, *ix, *cx;
-} expr_cols;
-
-static const expr_cols exprs[MX_PRIM_COUNT] = {
-#define MX_PRIM(...)
-#define MX_UNARY(ID, name, rule, kinds, fx, ix, cx) [MX_PRIM_##ID] = {#fx, #ix, #cx},
-#define MX_BINARY(ID, name, rule, kinds, fx, ix, cx) [MX_PRIM_##ID] = {#fx, #ix, #cx},
-#include "../../prims/prims.def"
-#undef MX_PRIM
-#undef MX_UNARY
-#undef MX_BINARY
-};
-
+/* ---- the dtype names as strings (the .def columns: mx_fused_expr_cols) ---- */
 typedef struct dt_names {
     const char *t, *ct, *cls, *ld, *st;
 } dt_names;
@@ -69,55 +55,12 @@ typedef struct dt_names {
 static const dt_names dts[MX_NUM_DTYPES] = {MX_CPU_DTYPES(DT_NAMES, 0)};
 #undef DT_NAMES
 
-/* ---- a growable string ---- */
-typedef struct sbuf {
-    char  *s;
-    size_t n, cap;
-    bool   bad;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    if (b->bad) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->n;
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->bad = true;
-            return;
-        }
-        if (b->s && (size_t)k < room) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->n + (size_t)k + 1) cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->bad = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-}
-
 /* ---- source generation ---- */
-static int value_dtype(const mx_fused_desc *d, int v) {
-    return v < d->n_in ? d->in_dtype[v] : d->ops[v - d->n_in].dtype;
-}
-
-static const char *pick(const expr_cols *e, const char *cls) {
-    return cls[0] == 'I' ? e->ix : (cls[0] == 'C' ? e->cx : e->fx);
-}
-
 /* The loop body: op results t<k>, inputs named by names[0..n_in). false: an op has no C form. */
-static bool gen_ops(sbuf *b, const mx_fused_desc *d, char (*names)[24]) {
+static bool gen_ops(mx_sbuf *b, const mx_fused_desc *d, char (*names)[24]) {
     for (int k = 0; k < d->n_ops; k++) {
         const mx_fused_op *op = &d->ops[k];
-        int vid = d->n_in + k, ot = op->dtype, it = value_dtype(d, op->in[0]);
+        int vid = d->n_in + k, ot = op->dtype, it = mx_fused_value_dtype(d, op->in[0]);
         const mx_prim_info *pi = &mx_prims[op->prim];
         if (op->prim == MX_PRIM_BROADCAST) {
             memcpy(names[vid], names[op->in[0]], sizeof names[vid]);
@@ -125,64 +68,67 @@ static bool gen_ops(sbuf *b, const mx_fused_desc *d, char (*names)[24]) {
         }
         snprintf(names[vid], sizeof names[vid], "t%d", k);
         const char *a0 = names[op->in[0]];
+        const char *ex = mx_fused_pick(&mx_fused_expr_cols[op->prim], dts[it].cls[0]);
         if (op->prim == MX_PRIM_WHERE) {
-            sb_printf(b, "    %s t%d = %s ? %s : %s;\n", dts[ot].t, k, a0, names[op->in[1]],
-                      names[op->in[2]]);
+            mx_sbuf_printf(b, "    %s t%d = %s ? %s : %s;\n", dts[ot].t, k, a0, names[op->in[1]],
+                           names[op->in[2]]);
         } else if (op->prim == MX_PRIM_ASTYPE) {
-            sb_printf(b, "    %s t%d = %s((%s)%s(%s));\n", dts[ot].t, k, dts[ot].st, dts[ot].ct,
-                      dts[it].ld, a0);
+            mx_sbuf_printf(b, "    %s t%d = %s((%s)%s(%s));\n", dts[ot].t, k, dts[ot].st,
+                           dts[ot].ct, dts[it].ld, a0);
         } else if (op->prim == MX_PRIM_ERFINV || !(pi->flags & MX_PF_ELEMENTWISE) ||
-                   !(pi->kinds & mx_dtype_kindbit(it)) || !exprs[op->prim].fx) {
+                   !(pi->kinds & mx_dtype_kindbit(it)) || !mx_fused_expr_cols[op->prim].fx) {
             return false;
         } else if (op->n_in == 1) {
-            sb_printf(b, "    %s t%d;\n    { %s x = %s(%s); (void)x; t%d = %s(%s); }\n", dts[ot].t,
-                      k, dts[it].ct, dts[it].ld, a0, k, dts[ot].st, pick(&exprs[op->prim], dts[it].cls));
+            mx_sbuf_printf(b, "    %s t%d;\n    { %s x = %s(%s); (void)x; t%d = %s(%s); }\n",
+                           dts[ot].t, k, dts[it].ct, dts[it].ld, a0, k, dts[ot].st, ex);
         } else {
-            sb_printf(b,
-                      "    %s t%d;\n    { %s a = %s(%s), b = %s(%s); (void)a; (void)b; t%d = %s(%s); }\n",
-                      dts[ot].t, k, dts[it].ct, dts[it].ld, a0, dts[it].ld, names[op->in[1]], k,
-                      dts[ot].st, pick(&exprs[op->prim], dts[it].cls));
+            mx_sbuf_printf(b,
+                           "    %s t%d;\n    { %s a = %s(%s), b = %s(%s); (void)a; (void)b; "
+                           "t%d = %s(%s); }\n",
+                           dts[ot].t, k, dts[it].ct, dts[it].ld, a0, dts[it].ld, names[op->in[1]],
+                           k, dts[ot].st, ex);
         }
     }
     return true;
 }
 
 /* mx_fz_r for the operands whose bit is set in bcast_mask broadcast along the inner dimension. */
-static bool gen_rows(sbuf *b, const mx_fused_desc *d, uint64_t bcast_mask, char (*names)[24]) {
-    int ov = d->outs[0], odt = value_dtype(d, ov);
-    sb_printf(b, "void mx_fz_r(char *const *p, const int64_t *os, int64_t rows, int64_t n);\n"
-                 "void mx_fz_r(char *const *p, const int64_t *os, int64_t rows, int64_t n) {\n"
-                 "  for (int64_t r = 0; r < rows; r++) {\n");
+static bool gen_rows(mx_sbuf *b, const mx_fused_desc *d, uint64_t bcast_mask, char (*names)[24]) {
+    int ov = d->outs[0], odt = mx_fused_value_dtype(d, ov);
+    mx_sbuf_printf(b, "void mx_fz_r(char *const *p, const int64_t *os, int64_t rows, int64_t n);\n"
+                      "void mx_fz_r(char *const *p, const int64_t *os, int64_t rows, int64_t n) {\n"
+                      "  for (int64_t r = 0; r < rows; r++) {\n");
     for (int j = 0; j < d->n_in; j++) {
         const char *t = dts[d->in_dtype[j]].t;
         if (bcast_mask >> j & 1) {
-            sb_printf(b, "    const %s s%d = *(const %s *)(p[%d] + r * os[%d]);\n", t, j, t, j, j);
+            mx_sbuf_printf(b, "    const %s s%d = *(const %s *)(p[%d] + r * os[%d]);\n", t, j, t,
+                           j, j);
             snprintf(names[j], sizeof names[j], "s%d", j);
         } else {
-            sb_printf(b, "    const %s *restrict P%d = (const %s *)(p[%d] + r * os[%d]);\n", t, j,
-                      t, j, j);
+            mx_sbuf_printf(b, "    const %s *restrict P%d = (const %s *)(p[%d] + r * os[%d]);\n",
+                           t, j, t, j, j);
             snprintf(names[j], sizeof names[j], "v%d", j);
         }
     }
-    sb_printf(b, "    %s *restrict O = (%s *)(p[%d] + r * os[%d]);\n"
-                 "    for (int64_t i = 0; i < n; i++) {\n",
-              dts[odt].t, dts[odt].t, d->n_in, d->n_in);
+    mx_sbuf_printf(b, "    %s *restrict O = (%s *)(p[%d] + r * os[%d]);\n"
+                      "    for (int64_t i = 0; i < n; i++) {\n",
+                   dts[odt].t, dts[odt].t, d->n_in, d->n_in);
     for (int j = 0; j < d->n_in; j++)
         if (!(bcast_mask >> j & 1))
-            sb_printf(b, "    const %s v%d = P%d[i];\n", dts[d->in_dtype[j]].t, j, j);
+            mx_sbuf_printf(b, "    const %s v%d = P%d[i];\n", dts[d->in_dtype[j]].t, j, j);
     bool ok = gen_ops(b, d, names);
-    sb_printf(b, "    O[i] = %s;\n    }\n  }\n}\n", names[ov]);
+    mx_sbuf_printf(b, "    O[i] = %s;\n    }\n  }\n}\n", names[ov]);
     return ok;
 }
 
 static char *gen_source(const mx_fused_desc *d, int kind, uint64_t mask) {
-    sbuf b = {0};
+    mx_sbuf b = {0};
     char (*names)[24] = calloc((size_t)(d->n_in + d->n_ops), sizeof *names);
     if (!names) return NULL;
-    int ov = d->outs[0], odt = value_dtype(d, ov);
+    int ov = d->outs[0], odt = mx_fused_value_dtype(d, ov);
     bool ok = true;
-    sb_printf(&b, "/* generated by cmlx compile: one fused element-wise loop */\n"
-                  "#include \"scalar.h\"\n\n");
+    mx_sbuf_printf(&b, "/* generated by cmlx compile: one fused element-wise loop */\n"
+                       "#include \"scalar.h\"\n\n");
     if (kind == KIND_ROWS) {
         ok = gen_rows(&b, d, mask, names);
         free(names);
@@ -194,37 +140,37 @@ static char *gen_source(const mx_fused_desc *d, int kind, uint64_t mask) {
     }
     uint64_t scalar_mask = mask;
     /* dense */
-    sb_printf(&b, "void mx_fz_c(char *const *p, int64_t b_, int64_t e_);\n"
-                  "void mx_fz_c(char *const *p, int64_t b_, int64_t e_) {\n");
+    mx_sbuf_printf(&b, "void mx_fz_c(char *const *p, int64_t b_, int64_t e_);\n"
+                       "void mx_fz_c(char *const *p, int64_t b_, int64_t e_) {\n");
     for (int j = 0; j < d->n_in; j++) {
         const char *t = dts[d->in_dtype[j]].t;
         if (scalar_mask >> j & 1) {
-            sb_printf(&b, "  const %s s%d = *(const %s *)p[%d];\n", t, j, t, j);
+            mx_sbuf_printf(&b, "  const %s s%d = *(const %s *)p[%d];\n", t, j, t, j);
             snprintf(names[j], sizeof names[j], "s%d", j);
         } else {
-            sb_printf(&b, "  const %s *restrict P%d = (const %s *)p[%d];\n", t, j, t, j);
+            mx_sbuf_printf(&b, "  const %s *restrict P%d = (const %s *)p[%d];\n", t, j, t, j);
             snprintf(names[j], sizeof names[j], "v%d", j);
         }
     }
-    sb_printf(&b, "  %s *restrict O = (%s *)p[%d];\n  for (int64_t i = b_; i < e_; i++) {\n",
-              dts[odt].t, dts[odt].t, d->n_in);
+    mx_sbuf_printf(&b, "  %s *restrict O = (%s *)p[%d];\n  for (int64_t i = b_; i < e_; i++) {\n",
+                   dts[odt].t, dts[odt].t, d->n_in);
     for (int j = 0; j < d->n_in; j++)
         if (!(scalar_mask >> j & 1))
-            sb_printf(&b, "    const %s v%d = P%d[i];\n", dts[d->in_dtype[j]].t, j, j);
+            mx_sbuf_printf(&b, "    const %s v%d = P%d[i];\n", dts[d->in_dtype[j]].t, j, j);
     ok = gen_ops(&b, d, names);
-    sb_printf(&b, "    O[i] = %s;\n  }\n}\n\n", names[ov]);
+    mx_sbuf_printf(&b, "    O[i] = %s;\n  }\n}\n\n", names[ov]);
     /* strided run */
-    sb_printf(&b, "void mx_fz_s(char *const *p, const int64_t *s, int64_t n);\n"
-                  "void mx_fz_s(char *const *p, const int64_t *s, int64_t n) {\n"
-                  "  for (int64_t i = 0; i < n; i++) {\n");
+    mx_sbuf_printf(&b, "void mx_fz_s(char *const *p, const int64_t *s, int64_t n);\n"
+                       "void mx_fz_s(char *const *p, const int64_t *s, int64_t n) {\n"
+                       "  for (int64_t i = 0; i < n; i++) {\n");
     for (int j = 0; j < d->n_in; j++) {
         const char *t = dts[d->in_dtype[j]].t;
-        sb_printf(&b, "    const %s v%d = ((const %s *)p[%d])[i * s[%d]];\n", t, j, t, j, j);
+        mx_sbuf_printf(&b, "    const %s v%d = ((const %s *)p[%d])[i * s[%d]];\n", t, j, t, j, j);
         snprintf(names[j], sizeof names[j], "v%d", j);
     }
     ok = ok && gen_ops(&b, d, names);
-    sb_printf(&b, "    ((%s *)p[%d])[i * s[%d]] = %s;\n  }\n}\n", dts[odt].t, d->n_in, d->n_in,
-              names[ov]);
+    mx_sbuf_printf(&b, "    ((%s *)p[%d])[i * s[%d]] = %s;\n  }\n}\n", dts[odt].t, d->n_in, d->n_in,
+                   names[ov]);
     free(names);
     if (!ok || b.bad) {
         free(b.s);
@@ -250,18 +196,6 @@ static void include_dir(char *buf, size_t n) {
     }
 }
 
-static bool mkdir_p(const char *path) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return false;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) == 0 || errno == EEXIST;
-}
-
 static bool safe_path(const char *s) { return !strchr(s, '\'') && !strchr(s, '\n'); }
 
 /* Build (or find on disk) and load the kernel for src; NULL on any failure. */
@@ -269,7 +203,7 @@ static void *build_and_load(const char *src, const char *cc, const char *inc) {
     char dir[2048], so[2304], cfile[2304], tmp[2304];
     mx_compile_jit_cache_dir(dir, sizeof dir);
     uint64_t h = fnv_str(fnv_str(fnv_str(0xcbf29ce484222325ULL, src), cc), inc);
-    if (!safe_path(dir) || !safe_path(inc) || !mkdir_p(dir)) return NULL;
+    if (!safe_path(dir) || !safe_path(inc) || !mx_mkdir_p(dir)) return NULL;
     snprintf(so, sizeof so, "%s/fz_%016llx.so", dir, (unsigned long long)h);
     if (access(so, R_OK) == 0) {
         void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
@@ -366,31 +300,16 @@ typedef struct plan {
 } plan;
 
 static void make_plan(const mx_fused_desc *d, const mx_layout *bv, const mx_meta *S, plan *pl) {
-    int nops = d->n_in + 1, nd = 0;
-    int64_t ostr[MX_MAX_DIMS], acc = 1;
-    for (int dd = S->ndim - 1; dd >= 0; dd--) {
-        ostr[dd] = acc;
-        acc *= S->shape[dd];
+    int n_in = d->n_in;
+    pl->nops = n_in + 1;
+    pl->nd = mx_fused_collapse(n_in, bv, S, pl->shape, pl->st);
+    /* the row-major output merges wherever the inputs do: its strides are the collapsed shape's
+     * row-major ones (0 for a space of one element) */
+    int64_t acc = mx_meta_size(S) == 1 ? 0 : 1;
+    for (int k = pl->nd - 1; k >= 0; k--) {
+        pl->st[n_in][k] = acc;
+        acc *= pl->shape[k];
     }
-    pl->nops = nops;
-    for (int dd = 0; dd < S->ndim; dd++) {
-        if (S->shape[dd] == 1) continue;
-        bool merge = nd > 0;
-        for (int o = 0; o < nops && merge; o++) {
-            int64_t sp = o < d->n_in ? bv[o].strides[dd] : ostr[dd];
-            merge = pl->st[o][nd - 1] == sp * S->shape[dd];
-        }
-        for (int o = 0; o < nops; o++)
-            pl->st[o][merge ? nd - 1 : nd] = o < d->n_in ? bv[o].strides[dd] : ostr[dd];
-        if (merge) pl->shape[nd - 1] *= S->shape[dd];
-        else pl->shape[nd++] = S->shape[dd];
-    }
-    if (nd == 0) {
-        pl->shape[0] = 1;
-        for (int o = 0; o < nops; o++) pl->st[o][0] = 0;
-        nd = 1;
-    }
-    pl->nd = nd;
 }
 
 /* The rows variant applies when every input's innermost stride is 0 or 1 (the output's is 1):
@@ -494,113 +413,16 @@ static mx_status run_jit(const jit_entry *k, const mx_fused_desc *d, const mx_la
     return MX_OK;
 }
 
-/* in[j] viewed with the output's shape (broadcast strides); false when not broadcastable. */
-static bool broadcast_view(const mx_layout *x, const mx_meta *S, mx_layout *o) {
-    *o = *x;
-    o->m.ndim = S->ndim;
-    int k = x->m.ndim, off = S->ndim - k;
-    if (off < 0) return false;
-    for (int d = 0; d < S->ndim; d++) {
-        o->m.shape[d] = S->shape[d];
-        int id = d - off;
-        if (id < 0) o->strides[d] = 0;
-        else if (x->m.shape[id] == S->shape[d]) o->strides[d] = x->strides[id];
-        else if (x->m.shape[id] == 1) o->strides[d] = 0;
-        else return false;
-    }
-    mx_layout_update_flags(o);
-    o->flags &= ~(uint32_t)MX_DONATABLE;
-    return true;
-}
-
-/* ---- the interpreter: the ordinary kernels, one op at a time ---- */
-static mx_status interpret(const mx_node *n, const mx_fused_desc *d, const mx_layout *bv,
-                           mx_layout *out) {
-    int nv = d->n_in + d->n_ops;
-    mx_layout *v = calloc((size_t)nv + 1, sizeof *v);
-    char *own = calloc((size_t)nv + 1, 1);
-    int *last = calloc((size_t)nv + 1, sizeof(int));
-    mx_status rc = MX_OK;
-    if (!v || !own || !last) rc = mx_fail(MX_ERR_NOMEM, "[fused] out of memory");
-    const mx_backend *be = mx_cpu_backend();
-    for (int j = 0; rc == MX_OK && j < d->n_in; j++) v[j] = bv[j];
-    for (int k = 0; rc == MX_OK && k < d->n_ops; k++)
-        for (int j = 0; j < d->ops[k].n_in; j++) last[d->ops[k].in[j]] = k;
-    for (int k = 0; rc == MX_OK && k < d->n_ops; k++) {
-        const mx_fused_op *op = &d->ops[k];
-        int vid = d->n_in + k;
-        if (op->prim == MX_PRIM_BROADCAST) {
-            v[vid] = v[op->in[0]];
-            continue;
-        }
-        mx_layout ins[3];
-        for (int j = 0; j < op->n_in; j++) {
-            ins[j] = v[op->in[j]];
-            ins[j].flags &= ~(uint32_t)MX_DONATABLE;
-        }
-        mx_layout o = {0};
-        mx_meta_set(&o.m, (mx_dtype)op->dtype, out->m.shape, out->m.ndim);
-        mx_node fake;
-        memset(&fake, 0, sizeof fake);
-        fake.prim = op->prim;
-        fake.n_in = op->n_in;
-        fake.n_out = 1;
-        fake.stream = n->stream;
-        fake.out = &o;
-        mx_kernel_fn kern = be->kernels[op->prim];
-        if (!kern) rc = mx_fail(MX_ERR_UNSUPPORTED, "[%s] has no cpu kernel", mx_prims[op->prim].name);
-        else rc = kern(&fake, ins, &o);
-        if (rc != MX_OK) {
-            mx_buffer_release(o.buf);
-            break;
-        }
-        v[vid] = o;
-        own[vid] = 1;
-        /* intermediates die after their last reader */
-        for (int j = 0; j < op->n_in; j++) {
-            int u = op->in[j];
-            if (own[u] && last[u] == k && u != d->outs[0]) {
-                mx_buffer_release(v[u].buf);
-                own[u] = 0;
-            }
-        }
-    }
-    if (rc == MX_OK) {
-        int ov = d->outs[0];
-        if (own[ov]) {
-            *out = v[ov];
-            own[ov] = 0;
-        } else {
-            mx_layout_share(out, &v[ov], v[ov].strides, v[ov].offset);
-        }
-    }
-    for (int i = 0; own && i < nv; i++)
-        if (own[i]) mx_buffer_release(v[i].buf);
-    free(v);
-    free(own);
-    free(last);
-    return rc;
-}
-
 static mx_status fused_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
     const mx_fused_desc *d = mx_fused_of(n);
     MX_CHECK(d && d->n_out == 1 && n->n_out == 1 && n->n_in == d->n_in, MX_ERR_INTERNAL,
              "[fused] malformed fused node");
     mx_layout bl[8], *bv = d->n_in <= 8 ? bl : malloc(sizeof *bv * (size_t)d->n_in);
     MX_CHECK(bv != NULL, MX_ERR_NOMEM, "[fused] out of memory");
-    mx_status rc = MX_OK;
     int64_t N = mx_meta_size(&out[0].m);
     uint64_t mask = 0;
-    bool dense = true;
-    for (int j = 0; j < d->n_in && rc == MX_OK; j++) {
-        if (in[j].m.dtype != d->in_dtype[j] || !broadcast_view(&in[j], &out[0].m, &bv[j])) {
-            rc = mx_fail(MX_ERR_INTERNAL, "[fused] input %d does not match the fused graph", j);
-            break;
-        }
-        int64_t sz = mx_meta_size(&in[j].m);
-        if (sz == 1 && j < 64) mask |= (uint64_t)1 << j;
-        else if (!(sz == N && (in[j].flags & MX_ROW_CONTIG))) dense = false;
-    }
+    mx_status rc = mx_fused_views(d, in, &out[0].m, bv);
+    bool dense = mx_fused_dense(in, d->n_in, N, &mask);
     const jit_entry *k = NULL;
     int64_t stl[8 + 1][MX_MAX_DIMS];
     plan pl = {0, 0, {0}, stl};
@@ -625,7 +447,7 @@ static mx_status fused_kernel(const mx_node *n, const mx_layout *in, mx_layout *
         rc = run_jit(k, d, in, use_plan ? &pl : NULL, &out[0]);
     } else if (rc == MX_OK) {
         mx_compile_count(MX_CC_INTERP_RUNS, 1);
-        rc = interpret(n, d, bv, &out[0]);
+        rc = mx_fused_interpret(n, d, bv, &out[0], mx_cpu_backend()->kernels, "cpu");
     }
     if (pl.st != stl) free(pl.st);
     if (bv != bl) free(bv);

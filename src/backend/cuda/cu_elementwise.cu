@@ -8,6 +8,7 @@
 #include "../../prims/prim.h"
 #include "cu_api.h"
 #include "cu_scalar.cuh"
+#include "cu_util.cuh"
 #include "mx/dtype.h"
 
 namespace {
@@ -40,16 +41,6 @@ template <int Rule, class S> struct out_of {
         Rule == R_BOOL || Rule == R_LOGIC, bool,
         typename std::conditional<Rule == R_REAL && std::is_same<S, c64>::value, float, S>::type>::type;
 };
-
-__device__ inline int64_t offset_of(const mx_cu_nd &nd, int k, int64_t i) {
-    int64_t off = 0;
-    for (int d = nd.ndim - 1; d >= 0; d--) {
-        int64_t q = i / nd.shape[d];
-        off += (i - q * nd.shape[d]) * nd.strides[k][d];
-        i = q;
-    }
-    return off;
-}
 
 inline void grid_for(int64_t n, int *blocks, int *threads) {
     *threads = 256;
@@ -93,7 +84,7 @@ __global__ void unary_kernel(O *out, const S *in, mx_cu_nd nd) {
         GRID_LOOP(i, nd.n) out[i] = mx_st<O>(Op::f((C)mx_ld(in[i * s1])));
     } else {
         GRID_LOOP(i, nd.n) {
-            out[offset_of(nd, 0, i)] = mx_st<O>(Op::f((C)mx_ld(in[offset_of(nd, 1, i)])));
+            out[mx_cu_offset(nd, 0, i)] = mx_st<O>(Op::f((C)mx_ld(in[mx_cu_offset(nd, 1, i)])));
         }
     }
 }
@@ -106,8 +97,8 @@ __global__ void binary_kernel(O *out, const S *a, const S *b, mx_cu_nd nd) {
         GRID_LOOP(i, nd.n) out[i] = mx_st<O>(Op::f((C)mx_ld(a[i * sa]), (C)mx_ld(b[i * sb])));
     } else {
         GRID_LOOP(i, nd.n) {
-            out[offset_of(nd, 0, i)] = mx_st<O>(
-                Op::f((C)mx_ld(a[offset_of(nd, 1, i)]), (C)mx_ld(b[offset_of(nd, 2, i)])));
+            out[mx_cu_offset(nd, 0, i)] = mx_st<O>(
+                Op::f((C)mx_ld(a[mx_cu_offset(nd, 1, i)]), (C)mx_ld(b[mx_cu_offset(nd, 2, i)])));
         }
     }
 }
@@ -233,8 +224,8 @@ __global__ void where_kernel(T *out, const bool *c, const T *x, const T *y, mx_c
         GRID_LOOP(i, nd.n) out[i] = c[i * sc] ? x[i * sx] : y[i * sy];
     } else {
         GRID_LOOP(i, nd.n) {
-            out[offset_of(nd, 0, i)] =
-                c[offset_of(nd, 1, i)] ? x[offset_of(nd, 2, i)] : y[offset_of(nd, 3, i)];
+            out[mx_cu_offset(nd, 0, i)] =
+                c[mx_cu_offset(nd, 1, i)] ? x[mx_cu_offset(nd, 2, i)] : y[mx_cu_offset(nd, 3, i)];
         }
     }
 }
@@ -244,7 +235,7 @@ template <class T> __global__ void copy_kernel(T *out, const T *in, mx_cu_nd nd)
         int64_t s1 = nd.flat_stride[1];
         GRID_LOOP(i, nd.n) out[i] = in[i * s1];
     } else {
-        GRID_LOOP(i, nd.n) out[offset_of(nd, 0, i)] = in[offset_of(nd, 1, i)];
+        GRID_LOOP(i, nd.n) out[mx_cu_offset(nd, 0, i)] = in[mx_cu_offset(nd, 1, i)];
     }
 }
 
@@ -254,7 +245,9 @@ template <class SI, class SO> __global__ void convert_kernel(SO *out, const SI *
         int64_t s1 = nd.flat_stride[1];
         GRID_LOOP(i, nd.n) out[i] = mx_st<SO>((C)mx_ld(in[i * s1]));
     } else {
-        GRID_LOOP(i, nd.n) out[offset_of(nd, 0, i)] = mx_st<SO>((C)mx_ld(in[offset_of(nd, 1, i)]));
+        GRID_LOOP(i, nd.n) {
+            out[mx_cu_offset(nd, 0, i)] = mx_st<SO>((C)mx_ld(in[mx_cu_offset(nd, 1, i)]));
+        }
     }
 }
 

@@ -17,6 +17,7 @@
 
 #include "cu_misc.h"
 #include "cu_scalar.cuh"
+#include "cu_util.cuh"
 #include "mx/dtype.h"
 
 namespace {
@@ -31,28 +32,16 @@ inline unsigned grid_of(int64_t n, int threads) {
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
          i += (int64_t)blockDim.x * gridDim.x)
 
-// element offset of operand k at the row-major position i of the iteration space
-__device__ inline int64_t nd_offset(const mx_cu_nd &nd, int k, int64_t i) {
-    if (nd.contiguous) return i * nd.flat_stride[k];
-    int64_t off = 0;
-    for (int d = nd.ndim - 1; d >= 0; d--) {
-        int64_t q = i / nd.shape[d];
-        off += (i - q * nd.shape[d]) * nd.strides[k][d];
-        i = q;
-    }
-    return off;
-}
-
 // ---- masked scatter ----
 template <class C> __global__ void ms_counts(C *cnt, const uint8_t *mask, mx_cu_nd nd) {
-    GRID_LOOP(i, nd.n) cnt[i] = mask[nd_offset(nd, 1, i)] ? (C)1 : (C)0;
+    GRID_LOOP(i, nd.n) cnt[i] = mask[mx_cu_nd_offset(nd, 1, i)] ? (C)1 : (C)0;
 }
 
 template <class T, class C>
 __global__ void ms_scatter(T *out, const uint8_t *mask, const C *rank, mx_cu_nd nd, const T *val,
                            int64_t nv, int64_t vs) {
     GRID_LOOP(i, nd.n) {
-        if (!mask[nd_offset(nd, 1, i)]) continue;
+        if (!mask[mx_cu_nd_offset(nd, 1, i)]) continue;
         int64_t k = (int64_t)rank[i];
         if (k < nv) out[i] = val[k * vs];
     }
@@ -65,21 +54,15 @@ int masked_scatter(void *out, const uint8_t *mask, const mx_cu_nd &nd, const voi
     void *temp = nullptr;
     size_t temp_bytes = 0;
     cudaError_t e = cudaSuccess;
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        e = (call);                                                                                \
-        if (e != cudaSuccess) goto done;                                                           \
-    } while (0)
-    TRY(cudaMallocAsync((void **)&rank, sizeof(C) * (size_t)nd.n, s));
+    MX_CU_TRY_DONE(cudaMallocAsync((void **)&rank, sizeof(C) * (size_t)nd.n, s));
     ms_counts<C><<<grid_of(nd.n, 256), 256, 0, s>>>(rank, mask, nd);
-    TRY(cudaGetLastError());
-    TRY(cub::DeviceScan::ExclusiveSum(nullptr, temp_bytes, rank, rank, nd.n, s));
-    TRY(cudaMallocAsync(&temp, temp_bytes ? temp_bytes : 1, s));
-    TRY(cub::DeviceScan::ExclusiveSum(temp, temp_bytes, rank, rank, nd.n, s));
+    MX_CU_TRY_DONE(cudaGetLastError());
+    MX_CU_TRY_DONE(cub::DeviceScan::ExclusiveSum(nullptr, temp_bytes, rank, rank, nd.n, s));
+    MX_CU_TRY_DONE(cudaMallocAsync(&temp, temp_bytes ? temp_bytes : 1, s));
+    MX_CU_TRY_DONE(cub::DeviceScan::ExclusiveSum(temp, temp_bytes, rank, rank, nd.n, s));
     ms_scatter<T, C><<<grid_of(nd.n, 256), 256, 0, s>>>((T *)out, mask, rank, nd,
                                                         (const T *)values, nv, vs);
-    TRY(cudaGetLastError());
-#undef TRY
+    MX_CU_TRY_DONE(cudaGetLastError());
 done:
     if (temp) cudaFreeAsync(temp, s);
     if (rank) cudaFreeAsync(rank, s);
@@ -112,7 +95,7 @@ __global__ void ss_kernel(uint32_t *out, const S *seq, int64_t n, int64_t st, co
                           mx_cu_nd nd, int right) {
     using K = typename mx_compute<S>::type;
     GRID_LOOP(i, nd.n) {
-        K v = (K)mx_ld(val[nd_offset(nd, 1, i)]);
+        K v = (K)mx_ld(val[mx_cu_nd_offset(nd, 1, i)]);
         int64_t lo = 0, hi = n;
         while (lo < hi) {
             int64_t m = lo + (hi - lo) / 2;

@@ -13,6 +13,7 @@
 
 #include "cu_api.h"
 #include "cu_scalar.cuh"
+#include "cu_util.cuh"
 #include "mx/dtype.h"
 
 namespace {
@@ -126,47 +127,43 @@ int sort_rows(int arg, void *out, const void *in, int64_t rows, int64_t n, cudaS
     void *temp = nullptr;
     size_t temp_bytes = 0;
     cudaError_t e = cudaSuccess;
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        e = (call);                                                                                \
-        if (e != cudaSuccess) goto done;                                                           \
-    } while (0)
-    TRY(cudaMallocAsync((void **)&k_in, sizeof(K) * (size_t)items, s));
-    TRY(cudaMallocAsync((void **)&k_out, sizeof(K) * (size_t)items, s));
-    TRY(cudaMallocAsync((void **)&p_in, sizeof(uint32_t) * (size_t)items, s));
-    TRY(cudaMallocAsync((void **)&p_out, sizeof(uint32_t) * (size_t)items, s));
-    TRY(cudaMallocAsync((void **)&offs, sizeof(int64_t) * (size_t)(chunk_rows + 1), s));
+    MX_CU_TRY_DONE(cudaMallocAsync((void **)&k_in, sizeof(K) * (size_t)items, s));
+    MX_CU_TRY_DONE(cudaMallocAsync((void **)&k_out, sizeof(K) * (size_t)items, s));
+    MX_CU_TRY_DONE(cudaMallocAsync((void **)&p_in, sizeof(uint32_t) * (size_t)items, s));
+    MX_CU_TRY_DONE(cudaMallocAsync((void **)&p_out, sizeof(uint32_t) * (size_t)items, s));
+    MX_CU_TRY_DONE(cudaMallocAsync((void **)&offs, sizeof(int64_t) * (size_t)(chunk_rows + 1), s));
     make_offsets<<<grid_of(chunk_rows + 1), 256, 0, s>>>(offs, chunk_rows, n);
-    TRY(cudaGetLastError());
-    TRY(cub::DeviceSegmentedSort::StableSortPairs(nullptr, temp_bytes, k_in, k_out, p_in, p_out,
-                                                  items, chunk_rows, offs, offs + 1, s));
-    TRY(cudaMallocAsync(&temp, temp_bytes ? temp_bytes : 1, s));
+    MX_CU_TRY_DONE(cudaGetLastError());
+    MX_CU_TRY_DONE(cub::DeviceSegmentedSort::StableSortPairs(nullptr, temp_bytes, k_in, k_out, p_in,
+                                                             p_out, items, chunk_rows, offs,
+                                                             offs + 1, s));
+    MX_CU_TRY_DONE(cudaMallocAsync(&temp, temp_bytes ? temp_bytes : 1, s));
     for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
         int64_t rn = rows - r0 < chunk_rows ? rows - r0 : chunk_rows, m = rn * n;
         const S *src = (const S *)in + r0 * n;
         make_keys<S, K><<<grid_of(m), 256, 0, s>>>(k_in, p_in, src, m, n);
-        TRY(cudaGetLastError());
+        MX_CU_TRY_DONE(cudaGetLastError());
         size_t tb = 0;
-        TRY(cub::DeviceSegmentedSort::StableSortPairs(nullptr, tb, k_in, k_out, p_in, p_out, m, rn,
-                                                      offs, offs + 1, s));
+        MX_CU_TRY_DONE(cub::DeviceSegmentedSort::StableSortPairs(nullptr, tb, k_in, k_out, p_in,
+                                                                 p_out, m, rn, offs, offs + 1, s));
         if (tb > temp_bytes) { // never seen: a smaller last chunk needing more scratch
             cudaFreeAsync(temp, s);
             temp = nullptr;
             temp_bytes = tb;
-            TRY(cudaMallocAsync(&temp, temp_bytes, s));
+            MX_CU_TRY_DONE(cudaMallocAsync(&temp, temp_bytes, s));
         }
         tb = temp_bytes;
-        TRY(cub::DeviceSegmentedSort::StableSortPairs(temp, tb, k_in, k_out, p_in, p_out, m, rn,
-                                                      offs, offs + 1, s));
+        MX_CU_TRY_DONE(cub::DeviceSegmentedSort::StableSortPairs(temp, tb, k_in, k_out, p_in, p_out,
+                                                                 m, rn, offs, offs + 1, s));
         if (arg) {
-            TRY(cudaMemcpyAsync((uint32_t *)out + r0 * n, p_out, sizeof(uint32_t) * (size_t)m,
-                                cudaMemcpyDeviceToDevice, s));
+            MX_CU_TRY_DONE(cudaMemcpyAsync((uint32_t *)out + r0 * n, p_out,
+                                           sizeof(uint32_t) * (size_t)m, cudaMemcpyDeviceToDevice,
+                                           s));
         } else {
             gather_rows<S><<<grid_of(m), 256, 0, s>>>((S *)out + r0 * n, src, p_out, m, n);
-            TRY(cudaGetLastError());
+            MX_CU_TRY_DONE(cudaGetLastError());
         }
     }
-#undef TRY
 done:
     if (temp) cudaFreeAsync(temp, s);
     if (offs) cudaFreeAsync(offs, s);

@@ -17,48 +17,6 @@
 #include "../../prims/sort_params.h"
 #include "cuda_impl.h"
 
-#define LAUNCH(call)                                                                               \
-    do {                                                                                           \
-        int e_ = (call);                                                                           \
-        if (e_) return mx_cuda_status(e_, #call, __FILE__, __LINE__);                              \
-    } while (0)
-
-/* device bytes of element [0..0], or NULL for a view without a buffer (an empty array) */
-static void *dptr(const mx_layout *v) {
-    return v->buf && v->buf->dptr ? mx_cuda_ptr(v) : NULL;
-}
-
-/* out = a: a's device buffer when donated (row-major, same size), else a fresh copy */
-static mx_status out_from_input(mx_layout *out, const mx_layout *a) {
-    int64_t size = mx_meta_size(&out->m);
-    if ((a->flags & MX_DONATABLE) && (a->flags & MX_ROW_CONTIG) && a->buf && a->buf->dptr &&
-        a->data_size == size && a->m.dtype == out->m.dtype && size > 0) {
-        mx_layout_set_row_major(out);
-        out->buf = mx_buffer_retain(a->buf);
-        out->offset = a->offset;
-        return MX_OK;
-    }
-    MX_TRY(mx_cuda_alloc_out(out));
-    if (size == 0) return MX_OK;
-    const mx_layout *v[2] = {out, a};
-    mx_cu_nd nd;
-    mx_cuda_nd(&nd, v, 2);
-    LAUNCH(mx_cu_copy((int)mx_dtype_size(out->m.dtype), mx_cuda_ptr(out), mx_cuda_ptr(a), &nd,
-                      mx_cuda_stream()));
-    return MX_OK;
-}
-
-/* copy src (any layout, shape of dst) into the view dst */
-static mx_status copy_into(const mx_layout *dst, const mx_layout *src) {
-    if (mx_meta_size(&dst->m) == 0) return MX_OK;
-    const mx_layout *v[2] = {dst, src};
-    mx_cu_nd nd;
-    mx_cuda_nd(&nd, v, 2);
-    LAUNCH(mx_cu_copy((int)mx_dtype_size(dst->m.dtype), mx_cuda_ptr(dst), mx_cuda_ptr(src), &nd,
-                      mx_cuda_stream()));
-    return MX_OK;
-}
-
 /* a view of base's buffer: shape `shape`, strides `strides`, element offset `off` from base's */
 static mx_layout sub_view(const mx_layout *base, const int64_t *shape, const int64_t *strides,
                           int64_t off) {
@@ -112,8 +70,8 @@ static mx_status arg_reduce_kernel(const mx_node *n, const mx_layout *in, mx_lay
             r.shape[r.ndim] = in[0].m.shape[d];
             r.strides[r.ndim++] = in[0].strides[d];
         }
-    LAUNCH(mx_cu_arg_reduce(t, p->type == MX_ARG_MAX, (uint32_t *)mx_cuda_ptr(&out[0]),
-                            dptr(&in[0]), &r, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_arg_reduce(t, p->type == MX_ARG_MAX, (uint32_t *)mx_cuda_ptr(&out[0]),
+                                 mx_cuda_dptr(&in[0]), &r, mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -172,18 +130,18 @@ static mx_status gather_kernel(const mx_node *n, const mx_layout *in, mx_layout 
         const mx_layout *ix = &in[1 + j];
         g.axes[j] = p->axes[j];
         g.idx_dtype[j] = ix->m.dtype;
-        g.idx[j] = dptr(ix);
+        g.idx[j] = mx_cuda_dptr(ix);
         for (int d = 0; d < g.nb && d < ix->m.ndim; d++) g.idx_strides[j][d] = ix->strides[d];
     }
-    LAUNCH(mx_cu_gather_run((int)mx_dtype_size(in[0].m.dtype), mx_cuda_ptr(&out[0]), dptr(&in[0]),
-                            &g, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_gather_run((int)mx_dtype_size(in[0].m.dtype), mx_cuda_ptr(&out[0]),
+                                 mx_cuda_dptr(&in[0]), &g, mx_cuda_stream()));
     return MX_OK;
 }
 
 static mx_status scatter_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
     const mx_gather_params *p = MX_PARAMS(mx_gather_params, n);
     MX_TRY(mx_cuda_no_f64("scatter", in, 2));
-    MX_TRY(out_from_input(&out[0], &in[0]));
+    MX_TRY(mx_cuda_out_from_input(&out[0], &in[0]));
     const mx_layout *upd = &in[1];
     mx_cu_gather g;
     memset(&g, 0, sizeof g);
@@ -203,11 +161,11 @@ static mx_status scatter_kernel(const mx_node *n, const mx_layout *in, mx_layout
         const mx_layout *ix = &in[2 + j];
         g.axes[j] = p->axes[j];
         g.idx_dtype[j] = ix->m.dtype;
-        g.idx[j] = dptr(ix);
+        g.idx[j] = mx_cuda_dptr(ix);
         for (int d = 0; d < g.nb && d < ix->m.ndim; d++) g.idx_strides[j][d] = ix->strides[d];
     }
-    LAUNCH(mx_cu_scatter_run(out[0].m.dtype, mx_cuda_ptr(&out[0]), dptr(upd), &g,
-                             mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_scatter_run(out[0].m.dtype, mx_cuda_ptr(&out[0]), mx_cuda_dptr(upd), &g,
+                                  mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -232,15 +190,16 @@ static mx_status gather_axis_kernel(const mx_node *n, const mx_layout *in, mx_la
     mx_cu_axis g;
     axis_desc(&g, &out[0], &in[1], p->axis, in[0].m.shape[p->axis]);
     for (int d = 0; d < g.ndim; d++) g.src_strides[d] = in[0].strides[d];
-    LAUNCH(mx_cu_gather_axis((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
-                             dptr(&in[0]), dptr(&in[1]), &g, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_gather_axis((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
+                                  mx_cuda_dptr(&in[0]), mx_cuda_dptr(&in[1]), &g,
+                                  mx_cuda_stream()));
     return MX_OK;
 }
 
 static mx_status scatter_axis_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
     const mx_axis_params *p = MX_PARAMS(mx_axis_params, n);
     MX_TRY(mx_cuda_no_f64("scatter_axis", in, 1));
-    MX_TRY(out_from_input(&out[0], &in[0]));
+    MX_TRY(mx_cuda_out_from_input(&out[0], &in[0]));
     if (mx_meta_size(&in[1].m) == 0) return MX_OK;
     mx_cu_axis g;
     axis_desc(&g, &in[1], &in[1], p->axis, out[0].m.shape[p->axis]);
@@ -248,8 +207,9 @@ static mx_status scatter_axis_kernel(const mx_node *n, const mx_layout *in, mx_l
         g.src_strides[d] = in[2].strides[d];
         g.dst_strides[d] = out[0].strides[d];
     }
-    LAUNCH(mx_cu_scatter_axis((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
-                              dptr(&in[2]), dptr(&in[1]), &g, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_scatter_axis((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
+                                   mx_cuda_dptr(&in[2]), mx_cuda_dptr(&in[1]), &g,
+                                   mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -257,7 +217,7 @@ static mx_status scatter_axis_kernel(const mx_node *n, const mx_layout *in, mx_l
 static mx_status slice_update_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
     const mx_slice_update_params *p = MX_PARAMS(mx_slice_update_params, n);
     MX_TRY(mx_cuda_no_f64("slice_update", in, 1));
-    MX_TRY(out_from_input(&out[0], &in[0]));
+    MX_TRY(mx_cuda_out_from_input(&out[0], &in[0]));
     if (mx_meta_size(&in[1].m) == 0) return MX_OK;
     int64_t st[MX_MAX_DIMS], off = 0;
     for (int d = 0; d < out[0].m.ndim; d++) {
@@ -265,7 +225,7 @@ static mx_status slice_update_kernel(const mx_node *n, const mx_layout *in, mx_l
         st[d] = out[0].strides[d] * p->step[d];
     }
     mx_layout v = sub_view(&out[0], in[1].m.shape, st, off);
-    return copy_into(&v, &in[1]);
+    return mx_cuda_copy_into(&v, &in[1]);
 }
 
 static void dyn_desc(mx_cu_dyn *d, const mx_dyn_slice_params *p, const mx_layout *start,
@@ -294,8 +254,9 @@ static mx_status dynamic_slice_kernel(const mx_node *n, const mx_layout *in, mx_
         d.src_strides[k] = in[0].strides[k];
         d.dst_strides[k] = out[0].strides[k];
     }
-    LAUNCH(mx_cu_dynamic_slice((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
-                               dptr(&in[0]), dptr(&in[1]), &d, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_dynamic_slice((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
+                                    mx_cuda_dptr(&in[0]), mx_cuda_dptr(&in[1]), &d,
+                                    mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -303,7 +264,7 @@ static mx_status dynamic_slice_update_kernel(const mx_node *n, const mx_layout *
                                              mx_layout *out) {
     const mx_dyn_slice_params *p = MX_PARAMS(mx_dyn_slice_params, n);
     MX_TRY(mx_cuda_no_f64("slice_update", in, 1));
-    MX_TRY(out_from_input(&out[0], &in[0]));
+    MX_TRY(mx_cuda_out_from_input(&out[0], &in[0]));
     if (mx_meta_size(&in[1].m) == 0) return MX_OK;
     mx_cu_dyn d;
     dyn_desc(&d, p, &in[2], &in[1], &out[0]);
@@ -312,8 +273,9 @@ static mx_status dynamic_slice_update_kernel(const mx_node *n, const mx_layout *
         d.src_strides[k] = in[1].strides[k];
         d.dst_strides[k] = out[0].strides[k];
     }
-    LAUNCH(mx_cu_dynamic_slice((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
-                               dptr(&in[1]), dptr(&in[2]), &d, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_dynamic_slice((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
+                                    mx_cuda_dptr(&in[1]), mx_cuda_dptr(&in[2]), &d,
+                                    mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -328,7 +290,7 @@ static mx_status concatenate_kernel(const mx_node *n, const mx_layout *in, mx_la
         const mx_layout *x = &in[i];
         if (mx_meta_size(&x->m) > 0) {
             mx_layout dst = sub_view(&out[0], x->m.shape, out[0].strides, pos * out[0].strides[ax]);
-            MX_TRY(copy_into(&dst, x));
+            MX_TRY(mx_cuda_copy_into(&dst, x));
         }
         pos += x->m.shape[ax];
     }
@@ -350,8 +312,8 @@ static mx_status pad_kernel(const mx_node *n, const mx_layout *in, mx_layout *ou
         g.in_strides[d] = in[0].strides[d];
         g.lo[d] = p->lo[d];
     }
-    LAUNCH(mx_cu_pad_run((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]), dptr(&in[0]),
-                         dptr(&in[1]), &g, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_pad_run((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
+                              mx_cuda_dptr(&in[0]), mx_cuda_dptr(&in[1]), &g, mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -415,7 +377,7 @@ static mx_status sort_kernel(const mx_node *n, const mx_layout *in, mx_layout *o
         int64_t bst[MX_MAX_DIMS];
         for (int d = 0; d < nd; d++) bst[perm[d]] = res_tmp.strides[d];
         mx_layout back = sub_view(&res_tmp, out[0].m.shape, bst, 0);
-        st = copy_into(&out[0], &back);
+        st = mx_cuda_copy_into(&out[0], &back);
     }
     if (src_tmp.buf) mx_buffer_release(src_tmp.buf);
     if (res_tmp.buf) mx_buffer_release(res_tmp.buf);

@@ -33,10 +33,6 @@
 #define SMEM_DEFAULT_MAX (48 * 1024)
 
 /* device bytes of element [0..0], or NULL for an array without a buffer (empty) */
-static void *dptr(const mx_layout *v) {
-    return v->buf && v->buf->dptr ? mx_cuda_ptr(v) : NULL;
-}
-
 /* A failed runtime call as an error with file:line; the runtime's last error is reset, so that
  * the next launcher checking cudaGetLastError does not report this failure again. */
 static mx_status rt_fail(int e, const char *what, int line) {
@@ -177,7 +173,7 @@ static mx_status build_args(const mx_node *n, const mx_custom_kernel_params *p,
             MX_TRY(mx_cuda_copy_row_major(v, &b->tmp[i]));
             v = &b->tmp[i];
         }
-        b->ptrs[i] = dptr(v);
+        b->ptrs[i] = mx_cuda_dptr(v);
         b->args[a++] = &b->ptrs[i];
         uint8_t info = k->shape_info[i];
         for (int d = 0; d < v->m.ndim; d++) {
@@ -193,7 +189,7 @@ static mx_status build_args(const mx_node *n, const mx_custom_kernel_params *p,
         if (info & MX_FAST_NDIM) b->args[a++] = &b->ndim[i];
     }
     for (int i = 0; i < n_out; i++) {
-        b->ptrs[n_in + i] = dptr(&out[i]);
+        b->ptrs[n_in + i] = mx_cuda_dptr(&out[i]);
         b->args[a++] = &b->ptrs[n_in + i];
     }
     for (int i = 0; i < p->n_scalars; i++) {

@@ -47,4 +47,20 @@ void mx_cuda_register_jit(mx_kernel_fn *k);      /* cuda_jit.c: FUSED through NV
 void mx_cuda_register_misc(mx_kernel_fn *k);     /* cuda_misc.c: masked_scatter, searchsorted, ... */
 void mx_cuda_register_fast(mx_kernel_fn *k);     /* cuda_fast.c: mx.fast kernels (cuda_kernel) */
 
+/* ---- helpers of the kernel-table files (cuda_util.c) ---- */
+/* Device bytes of element [0, ..., 0] of v, or NULL for a view without a device buffer (an empty
+ * array). */
+static inline void *mx_cuda_dptr(const mx_layout *v) {
+    return v->buf && v->buf->dptr ? mx_cuda_ptr(v) : NULL;
+}
+/* Copy src (any layout, dst's shape and dtype) into the view dst on the device; nothing for an
+ * empty dst. */
+mx_status mx_cuda_copy_into(const mx_layout *dst, const mx_layout *src);
+/* out (out->m set): the device buffer of the first of the n_in inputs that is donated, row-major
+ * and of out's element size and extent, else a fresh row-major buffer (element-wise outputs). */
+mx_status mx_cuda_out_reuse(mx_layout *out, const mx_layout *in, int n_in);
+/* out (out->m set) = a: a's device buffer when a is donated, row-major, of out's size and dtype
+ * (and not empty), else a fresh row-major buffer holding a copy of a. */
+mx_status mx_cuda_out_from_input(mx_layout *out, const mx_layout *a);
+
 #endif

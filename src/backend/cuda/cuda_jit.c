@@ -15,13 +15,15 @@
  * Without NVRTC (or with the JIT turned off by mx_compile_set_compiler("")), or when a group
  * cannot be generated or built, the sub-tape runs op by op with the ordinary GPU kernels
  * (intermediates in temporary device buffers), never on the CPU. float64 anywhere in the group is
- * refused as the unfused GPU kernels refuse it. */
+ * refused as the unfused GPU kernels refuse it. The input views, the collapsed iteration space and
+ * the op-by-op interpreter are the CPU kernel's (src/transforms/fused_common.c). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../transforms/fused_common.h"
 #include "cuda_jit.h"
 #include "cuda_nvrtc.h"
 
@@ -36,10 +38,6 @@ void mx_cuda_jit_get_stats(mx_cuda_jit_stats *out) {
 }
 
 void mx_cuda_jit_set_enabled(int on) { atomic_store(&jit_on, on != 0); }
-
-static int value_dtype(const mx_fused_desc *d, int v) {
-    return v < d->n_in ? d->in_dtype[v] : d->ops[v - d->n_in].dtype;
-}
 
 /* ---- the variant table ---- */
 typedef struct variant_entry {
@@ -117,32 +115,14 @@ static const variant_entry *variant_get(const mx_fused_desc *d, const mx_cuda_ji
 }
 
 /* ---- layouts ---- */
-/* in[j] viewed with the output's shape (broadcast strides); false when not broadcastable */
-static bool broadcast_view(const mx_layout *x, const mx_meta *S, mx_layout *o) {
-    *o = *x;
-    o->m.ndim = S->ndim;
-    int k = x->m.ndim, off = S->ndim - k;
-    if (off < 0) return false;
-    for (int d = 0; d < S->ndim; d++) {
-        o->m.shape[d] = S->shape[d];
-        int id = d - off;
-        if (id < 0) o->strides[d] = 0;
-        else if (x->m.shape[id] == S->shape[d]) o->strides[d] = x->strides[id];
-        else if (x->m.shape[id] == 1) o->strides[d] = 0;
-        else return false;
-    }
-    mx_layout_update_flags(o);
-    o->flags &= ~(uint32_t)MX_DONATABLE;
-    return true;
-}
-
 /* The float64 error of the unfused GPU kernels, named after the first op that meets float64. */
 static mx_status check_f64(const mx_fused_desc *d) {
     for (int k = 0; k < d->n_ops; k++) {
         const mx_fused_op *op = &d->ops[k];
         if (op->prim == MX_PRIM_BROADCAST) continue;
         bool f64 = op->dtype == MX_FLOAT64;
-        for (int j = 0; j < op->n_in; j++) f64 = f64 || value_dtype(d, op->in[j]) == MX_FLOAT64;
+        for (int j = 0; j < op->n_in; j++)
+            f64 = f64 || mx_fused_value_dtype(d, op->in[j]) == MX_FLOAT64;
         if (f64) {
             mx_layout v;
             memset(&v, 0, sizeof v);
@@ -153,48 +133,12 @@ static mx_status check_f64(const mx_fused_desc *d) {
     return MX_OK;
 }
 
-/* output: a donated dense input of the same element size and extent, else a fresh buffer */
-static mx_status alloc_out(const mx_layout *in, int n_in, mx_layout *out) {
-    size_t osz = mx_dtype_size(out->m.dtype);
-    int64_t N = mx_meta_size(&out->m);
-    for (int j = 0; j < n_in; j++)
-        if ((in[j].flags & MX_DONATABLE) && (in[j].flags & MX_ROW_CONTIG) && in[j].buf &&
-            in[j].buf->dptr && mx_dtype_size(in[j].m.dtype) == osz &&
-            mx_meta_size(&in[j].m) == N && in[j].data_size == N) {
-            mx_layout_set_row_major(out);
-            out->buf = mx_buffer_retain(in[j].buf);
-            out->offset = in[j].offset;
-            return MX_OK;
-        }
-    return mx_cuda_alloc_out(out);
-}
-
 /* the collapsed iteration space of the STRIDED variant: shape[nd], st[j][nd] per input */
 typedef struct plan {
     int     nd;
     int64_t shape[MX_MAX_DIMS];
     int64_t (*st)[MX_MAX_DIMS];
 } plan;
-
-static void make_plan(int n_in, const mx_layout *bv, const mx_meta *S, plan *pl) {
-    int nd = 0;
-    for (int dd = 0; dd < S->ndim; dd++) {
-        if (S->shape[dd] == 1) continue;
-        bool merge = nd > 0; /* the row-major output always merges */
-        for (int j = 0; j < n_in && merge; j++)
-            merge = pl->st[j][nd - 1] == bv[j].strides[dd] * S->shape[dd];
-        int at = merge ? nd - 1 : nd;
-        for (int j = 0; j < n_in; j++) pl->st[j][at] = bv[j].strides[dd];
-        if (merge) pl->shape[nd - 1] *= S->shape[dd];
-        else pl->shape[nd++] = S->shape[dd];
-    }
-    if (nd == 0) {
-        pl->shape[0] = 1;
-        for (int j = 0; j < n_in; j++) pl->st[j][0] = 0;
-        nd = 1;
-    }
-    pl->nd = nd;
-}
 
 static bool fits32(const mx_fused_desc *d, const plan *pl, uint64_t smask, int64_t N) {
     if (N >= INT32_MAX) return false;
@@ -272,14 +216,9 @@ static const variant_entry *choose(const mx_fused_desc *d, const mx_layout *in,
     mx_compile_jit_compiler(cc, sizeof cc);
     if (!atomic_load(&jit_on) || !cc[0] || d->n_in > 156 || !mx_nvrtc_available()) return NULL;
     mx_cuda_jit_variant v = {MX_CUDA_JIT_DENSE, 0, 0, 0};
-    bool dense = true;
-    for (int j = 0; j < d->n_in; j++) {
-        int64_t sz = mx_meta_size(&in[j].m);
-        if (sz == 1 && j < 64) v.scalar_mask |= (uint64_t)1 << j;
-        else if (!(sz == N && (in[j].flags & MX_ROW_CONTIG))) dense = false;
-    }
-    if (!dense) {
-        make_plan(d->n_in, bv, S, pl);
+    if (!mx_fused_dense(in, d->n_in, N, &v.scalar_mask)) {
+        /* the row-major output merges wherever the inputs do */
+        pl->nd = mx_fused_collapse(d->n_in, bv, S, pl->shape, pl->st);
         v.kind = MX_CUDA_JIT_STRIDED;
         v.ndim = pl->nd;
         v.idx32 = fits32(d, pl, v.scalar_mask, N);
@@ -295,71 +234,10 @@ static mx_status run_op_by_op(const mx_node *n, const mx_fused_desc *d, const mx
                               mx_layout *out) {
     const mx_device_backend *gpu = mx_gpu_backend();
     MX_CHECK(gpu != NULL, MX_ERR_INTERNAL, "[fused] no GPU backend");
-    int nv = d->n_in + d->n_ops;
-    mx_layout *v = calloc((size_t)nv + 1, sizeof *v);
-    char *own = calloc((size_t)nv + 1, 1);
-    int *last = calloc((size_t)nv + 1, sizeof(int));
-    mx_status rc = MX_OK;
-    if (!v || !own || !last) rc = mx_fail(MX_ERR_NOMEM, "[fused] out of memory");
-    for (int j = 0; rc == MX_OK && j < d->n_in; j++) v[j] = bv[j];
-    for (int k = 0; rc == MX_OK && k < d->n_ops; k++)
-        for (int j = 0; j < d->ops[k].n_in; j++) last[d->ops[k].in[j]] = k;
-    for (int k = 0; rc == MX_OK && k < d->n_ops; k++) {
-        const mx_fused_op *op = &d->ops[k];
-        int vid = d->n_in + k;
-        if (op->prim == MX_PRIM_BROADCAST) { /* values already have the output's shape */
-            v[vid] = v[op->in[0]];
-            continue;
-        }
-        mx_layout ins[3];
-        for (int j = 0; j < op->n_in; j++) {
-            ins[j] = v[op->in[j]];
-            ins[j].flags &= ~(uint32_t)MX_DONATABLE;
-        }
-        mx_layout o;
-        memset(&o, 0, sizeof o);
-        mx_meta_set(&o.m, (mx_dtype)op->dtype, out->m.shape, out->m.ndim);
-        mx_node fake;
-        memset(&fake, 0, sizeof fake);
-        fake.prim = op->prim;
-        fake.n_in = op->n_in;
-        fake.n_out = 1;
-        fake.stream = n->stream;
-        fake.out = &o;
-        mx_kernel_fn kern = gpu->base.kernels[op->prim];
-        if (!kern) rc = mx_fail(MX_ERR_UNSUPPORTED, "[%s] has no GPU kernel", mx_prims[op->prim].name);
-        else rc = kern(&fake, ins, &o);
-        if (rc != MX_OK) {
-            mx_buffer_release(o.buf);
-            break;
-        }
-        v[vid] = o;
-        own[vid] = 1;
-        for (int j = 0; j < op->n_in; j++) { /* intermediates die after their last reader */
-            int u = op->in[j];
-            if (own[u] && last[u] == k && u != d->outs[0]) {
-                mx_buffer_release(v[u].buf);
-                own[u] = 0;
-            }
-        }
-    }
-    if (rc == MX_OK) {
-        int ov = d->outs[0];
-        if (own[ov]) {
-            *out = v[ov];
-            own[ov] = 0;
-        } else {
-            mx_layout_share(out, &v[ov], v[ov].strides, v[ov].offset);
-        }
-        atomic_fetch_add(&s_fallback_runs, 1);
-        mx_compile_count(MX_CC_INTERP_RUNS, 1);
-    }
-    for (int i = 0; own && i < nv; i++)
-        if (own[i]) mx_buffer_release(v[i].buf);
-    free(v);
-    free(own);
-    free(last);
-    return rc;
+    MX_TRY(mx_fused_interpret(n, d, bv, out, gpu->base.kernels, "GPU"));
+    atomic_fetch_add(&s_fallback_runs, 1);
+    mx_compile_count(MX_CC_INTERP_RUNS, 1);
+    return MX_OK;
 }
 
 static mx_status fused_gpu(const mx_node *n, const mx_layout *in, mx_layout *out) {
@@ -367,7 +245,7 @@ static mx_status fused_gpu(const mx_node *n, const mx_layout *in, mx_layout *out
     MX_CHECK(d && d->n_out == 1 && n->n_out == 1 && n->n_in == d->n_in && d->n_ops >= 1,
              MX_ERR_INTERNAL, "[fused] malformed fused node");
     MX_TRY(check_f64(d));
-    MX_CHECK((int)out[0].m.dtype == value_dtype(d, d->outs[0]), MX_ERR_INTERNAL,
+    MX_CHECK((int)out[0].m.dtype == mx_fused_value_dtype(d, d->outs[0]), MX_ERR_INTERNAL,
              "[fused] output dtype does not match the fused graph");
     int n_in = d->n_in;
     mx_layout bl[8], *bv = n_in <= 8 ? bl : malloc(sizeof *bv * (size_t)n_in);
@@ -375,9 +253,7 @@ static mx_status fused_gpu(const mx_node *n, const mx_layout *in, mx_layout *out
     if (n_in > 8) st = malloc(sizeof *st * (size_t)n_in);
     mx_status rc = MX_OK;
     if (!bv || !st) rc = mx_fail(MX_ERR_NOMEM, "[fused] out of memory");
-    for (int j = 0; rc == MX_OK && j < n_in; j++)
-        if (in[j].m.dtype != d->in_dtype[j] || !broadcast_view(&in[j], &out[0].m, &bv[j]))
-            rc = mx_fail(MX_ERR_INTERNAL, "[fused] input %d does not match the fused graph", j);
+    if (rc == MX_OK) rc = mx_fused_views(d, in, &out[0].m, bv);
     int64_t N = mx_meta_size(&out[0].m);
     if (rc == MX_OK && N == 0) {
         rc = mx_cuda_alloc_out(&out[0]);
@@ -385,7 +261,7 @@ static mx_status fused_gpu(const mx_node *n, const mx_layout *in, mx_layout *out
         plan pl = {0, {0}, st};
         const variant_entry *e = choose(d, in, bv, &out[0].m, N, &pl);
         if (e) {
-            rc = alloc_out(in, n_in, &out[0]);
+            rc = mx_cuda_out_reuse(&out[0], in, n_in);
             if (rc == MX_OK) rc = run_generated(e, d, bv, &pl, &out[0], N);
         } else {
             rc = run_op_by_op(n, d, bv, &out[0]);

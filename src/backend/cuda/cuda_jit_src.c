@@ -1,7 +1,7 @@
 /* src/backend/cuda/cuda_jit_src.c: CUDA C++ source for the GPU kernel of FUSED nodes
  * (src/transforms/compile.h), generated from the expression columns of unary.def / binary.def
- * (stringised with the X-macros the CPU JIT uses) and compiled at run time with NVRTC
- * (cuda_nvrtc.c) by cuda_jit.c.
+ * (the stringised columns the CPU JIT uses too: src/transforms/fused_common.c) and compiled at run
+ * time with NVRTC (cuda_nvrtc.c) by cuda_jit.c.
  *
  * The source is self-contained: a prelude (below) carries the device helpers of cu_scalar.cuh
  * (complex64, the MX_S* helpers, storage <-> compute conversions) written without any header, so
@@ -22,11 +22,11 @@
  * vector loads and stores, then a scalar tail); STRIDED defines mx_fz_s (the flat output index
  * split over the collapsed shape, a compile-time number of dimensions, in 32- or 64-bit
  * arithmetic). The op-by-op body is one inline function shared by the loops. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../transforms/fused_common.h"
 #include "cuda_jit.h"
 
 /* ---- the prelude: cu_scalar.cuh's helpers without headers ---- */
@@ -225,21 +225,6 @@ static const char prelude[] =
     "template <class T> __device__ inline T mx_keep(T v) { return v; }\n"
     "template <class T, int N> struct alignas(sizeof(T) * N) mx_vec { T v[N]; };\n\n";
 
-/* ---- the .def columns as strings ---- */
-typedef struct expr_cols {
-    const char *fx, *ix, *cx;
-} expr_cols;
-
-static const expr_cols exprs[MX_PRIM_COUNT] = {
-#define MX_PRIM(...)
-#define MX_UNARY(ID, name, rule, kinds, fx, ix, cx) [MX_PRIM_##ID] = {#fx, #ix, #cx},
-#define MX_BINARY(ID, name, rule, kinds, fx, ix, cx) [MX_PRIM_##ID] = {#fx, #ix, #cx},
-#include "../../prims/prims.def"
-#undef MX_PRIM
-#undef MX_UNARY
-#undef MX_BINARY
-};
-
 /* storage type, compute type, expression column (F float, I integer/bool, C complex) */
 typedef struct gpu_dt {
     const char *st, *ct;
@@ -258,47 +243,7 @@ static const gpu_dt gdt[MX_NUM_DTYPES] = {
 
 static bool gpu_dtype(int t) { return t >= 0 && t < MX_NUM_DTYPES && gdt[t].st != NULL; }
 
-/* ---- a growable string ---- */
-typedef struct sbuf {
-    char  *s;
-    size_t n, cap;
-    bool   bad;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    if (b->bad) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->n;
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->bad = true;
-            return;
-        }
-        if (b->s && (size_t)k < room) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 16384;
-        while (cap < b->n + (size_t)k + 1) cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->bad = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-}
-
 /* ---- checks ---- */
-static int value_dtype(const mx_fused_desc *d, int v) {
-    return v < d->n_in ? d->in_dtype[v] : d->ops[v - d->n_in].dtype;
-}
-
 /* the dtype the unfused GPU kernel writes for an element-wise op on `it` */
 static int rule_out(int prim, int it) {
     switch (mx_prims[prim].rule) {
@@ -322,7 +267,7 @@ static bool desc_ok(const mx_fused_desc *d) {
             return false;
         for (int j = 0; j < op->n_in; j++)
             if (op->in[j] < 0 || op->in[j] >= d->n_in + k) return false;
-        int it = value_dtype(d, op->in[0]), ot = op->dtype;
+        int it = mx_fused_value_dtype(d, op->in[0]), ot = op->dtype;
         const mx_prim_info *pi = &mx_prims[op->prim];
         switch (op->prim) {
         case MX_PRIM_BROADCAST:
@@ -332,63 +277,60 @@ static bool desc_ok(const mx_fused_desc *d) {
             if (op->n_in != 1) return false;
             break;
         case MX_PRIM_WHERE:
-            if (op->n_in != 3 || it != MX_BOOL || value_dtype(d, op->in[1]) != ot ||
-                value_dtype(d, op->in[2]) != ot)
+            if (op->n_in != 3 || it != MX_BOOL || mx_fused_value_dtype(d, op->in[1]) != ot ||
+                mx_fused_value_dtype(d, op->in[2]) != ot)
                 return false;
             break;
         default:
-            if (!(pi->flags & MX_PF_ELEMENTWISE) || op->n_in != pi->n_in || !exprs[op->prim].fx ||
-                !(pi->kinds & mx_dtype_kindbit(it)) || rule_out(op->prim, it) != ot)
+            if (!(pi->flags & MX_PF_ELEMENTWISE) || op->n_in != pi->n_in ||
+                !mx_fused_expr_cols[op->prim].fx || !(pi->kinds & mx_dtype_kindbit(it)) ||
+                rule_out(op->prim, it) != ot)
                 return false;
-            if (op->n_in == 2 && value_dtype(d, op->in[1]) != it) return false;
+            if (op->n_in == 2 && mx_fused_value_dtype(d, op->in[1]) != it) return false;
         }
     }
     return true;
 }
 
-static const char *pick(const expr_cols *e, char cls) {
-    return cls == 'I' ? e->ix : (cls == 'C' ? e->cx : e->fx);
-}
-
 /* The body: mx_fz_body(v0, ..., out) computes the sub-tape on one element. */
-static void gen_body(sbuf *b, const mx_fused_desc *d, char (*names)[16]) {
-    sb_printf(b, "__device__ __forceinline__ void mx_fz_body(");
+static void gen_body(mx_sbuf *b, const mx_fused_desc *d, char (*names)[16]) {
+    mx_sbuf_printf(b, "__device__ __forceinline__ void mx_fz_body(");
     for (int j = 0; j < d->n_in; j++) {
-        sb_printf(b, "%s v%d, ", gdt[d->in_dtype[j]].st, j);
+        mx_sbuf_printf(b, "%s v%d, ", gdt[d->in_dtype[j]].st, j);
         snprintf(names[j], sizeof names[j], "v%d", j);
     }
-    int od = value_dtype(d, d->outs[0]);
-    sb_printf(b, "%s &out_) {\n", gdt[od].st);
+    int od = mx_fused_value_dtype(d, d->outs[0]);
+    mx_sbuf_printf(b, "%s &out_) {\n", gdt[od].st);
     for (int k = 0; k < d->n_ops; k++) {
         const mx_fused_op *op = &d->ops[k];
-        int vid = d->n_in + k, ot = op->dtype, it = value_dtype(d, op->in[0]);
+        int vid = d->n_in + k, ot = op->dtype, it = mx_fused_value_dtype(d, op->in[0]);
         const char *a0 = names[op->in[0]];
         if (op->prim == MX_PRIM_BROADCAST) { /* the identity on values */
             memcpy(names[vid], names[op->in[0]], sizeof names[vid]);
             continue;
         }
         snprintf(names[vid], sizeof names[vid], "t%d", k);
+        const char *ex = mx_fused_pick(&mx_fused_expr_cols[op->prim], gdt[it].cls);
         if (op->prim == MX_PRIM_WHERE) {
-            sb_printf(b, "    %s t%d = %s ? %s : %s;\n", gdt[ot].st, k, a0, names[op->in[1]],
-                      names[op->in[2]]);
+            mx_sbuf_printf(b, "    %s t%d = %s ? %s : %s;\n", gdt[ot].st, k, a0, names[op->in[1]],
+                           names[op->in[2]]);
         } else if (op->prim == MX_PRIM_ASTYPE) {
-            sb_printf(b, "    %s t%d = mx_keep(mx_st<%s>((%s)mx_ld(%s)));\n", gdt[ot].st, k,
-                      gdt[ot].st, gdt[it].ct, a0);
+            mx_sbuf_printf(b, "    %s t%d = mx_keep(mx_st<%s>((%s)mx_ld(%s)));\n", gdt[ot].st, k,
+                           gdt[ot].st, gdt[it].ct, a0);
         } else if (op->n_in == 1) {
-            sb_printf(b,
-                      "    %s t%d;\n    { %s x = (%s)mx_ld(%s); (void)x; "
-                      "t%d = mx_keep(mx_st<%s>(%s)); }\n",
-                      gdt[ot].st, k, gdt[it].ct, gdt[it].ct, a0, k, gdt[ot].st,
-                      pick(&exprs[op->prim], gdt[it].cls));
+            mx_sbuf_printf(b,
+                           "    %s t%d;\n    { %s x = (%s)mx_ld(%s); (void)x; "
+                           "t%d = mx_keep(mx_st<%s>(%s)); }\n",
+                           gdt[ot].st, k, gdt[it].ct, gdt[it].ct, a0, k, gdt[ot].st, ex);
         } else {
-            sb_printf(b,
-                      "    %s t%d;\n    { %s a = (%s)mx_ld(%s), b = (%s)mx_ld(%s); (void)a; "
-                      "(void)b; t%d = mx_keep(mx_st<%s>(%s)); }\n",
-                      gdt[ot].st, k, gdt[it].ct, gdt[it].ct, a0, gdt[it].ct, names[op->in[1]], k,
-                      gdt[ot].st, pick(&exprs[op->prim], gdt[it].cls));
+            mx_sbuf_printf(b,
+                           "    %s t%d;\n    { %s a = (%s)mx_ld(%s), b = (%s)mx_ld(%s); (void)a; "
+                           "(void)b; t%d = mx_keep(mx_st<%s>(%s)); }\n",
+                           gdt[ot].st, k, gdt[it].ct, gdt[it].ct, a0, gdt[it].ct, names[op->in[1]],
+                           k, gdt[ot].st, ex);
         }
     }
-    sb_printf(b, "    out_ = %s;\n}\n\n", names[d->outs[0]]);
+    mx_sbuf_printf(b, "    out_ = %s;\n}\n\n", names[d->outs[0]]);
 }
 
 static bool is_scalar(const mx_cuda_jit_variant *v, int j) {
@@ -396,36 +338,38 @@ static bool is_scalar(const mx_cuda_jit_variant *v, int j) {
 }
 
 /* "(long n, [extra, ]const T0 *p0, ..., OT *po) {" and the scalar loads */
-static void gen_head(sbuf *b, const mx_fused_desc *d, const mx_cuda_jit_variant *v,
+static void gen_head(mx_sbuf *b, const mx_fused_desc *d, const mx_cuda_jit_variant *v,
                      const char *name, const char *extra) {
-    int od = value_dtype(d, d->outs[0]);
-    sb_printf(b, "extern \"C\" __global__ void __launch_bounds__(256) %s(long n, %s", name, extra);
-    for (int j = 0; j < d->n_in; j++) sb_printf(b, "const %s *p%d, ", gdt[d->in_dtype[j]].st, j);
-    sb_printf(b, "%s *po) {\n", gdt[od].st);
+    int od = mx_fused_value_dtype(d, d->outs[0]);
+    mx_sbuf_printf(b, "extern \"C\" __global__ void __launch_bounds__(256) %s(long n, %s", name,
+                   extra);
+    for (int j = 0; j < d->n_in; j++)
+        mx_sbuf_printf(b, "const %s *p%d, ", gdt[d->in_dtype[j]].st, j);
+    mx_sbuf_printf(b, "%s *po) {\n", gdt[od].st);
     for (int j = 0; j < d->n_in; j++)
         if (is_scalar(v, j))
-            sb_printf(b, "    const %s s%d = *p%d;\n", gdt[d->in_dtype[j]].st, j, j);
-    sb_printf(b, "    const long step_ = (long)blockDim.x * gridDim.x;\n"
-                 "    const long i0_ = (long)blockIdx.x * blockDim.x + threadIdx.x;\n");
+            mx_sbuf_printf(b, "    const %s s%d = *p%d;\n", gdt[d->in_dtype[j]].st, j, j);
+    mx_sbuf_printf(b, "    const long step_ = (long)blockDim.x * gridDim.x;\n"
+                      "    const long i0_ = (long)blockIdx.x * blockDim.x + threadIdx.x;\n");
 }
 
 /* the body's call; element expression of input j in `elem` (with %d for j), output `out` */
-static void gen_call(sbuf *b, const mx_fused_desc *d, const mx_cuda_jit_variant *v,
+static void gen_call(mx_sbuf *b, const mx_fused_desc *d, const mx_cuda_jit_variant *v,
                      const char *elem, const char *out) {
-    sb_printf(b, "mx_fz_body(");
+    mx_sbuf_printf(b, "mx_fz_body(");
     for (int j = 0; j < d->n_in; j++) {
-        if (is_scalar(v, j)) sb_printf(b, "s%d, ", j);
+        if (is_scalar(v, j)) mx_sbuf_printf(b, "s%d, ", j);
         else {
             char e[64];
             snprintf(e, sizeof e, elem, j, j);
-            sb_printf(b, "%s, ", e);
+            mx_sbuf_printf(b, "%s, ", e);
         }
     }
-    sb_printf(b, "%s);\n", out);
+    mx_sbuf_printf(b, "%s);\n", out);
 }
 
 int mx_cuda_jit_vec_width(const mx_fused_desc *d) {
-    size_t w = mx_dtype_size((mx_dtype)value_dtype(d, d->outs[0]));
+    size_t w = mx_dtype_size((mx_dtype)mx_fused_value_dtype(d, d->outs[0]));
     for (int j = 0; j < d->n_in; j++) {
         size_t s = mx_dtype_size((mx_dtype)d->in_dtype[j]);
         if (s > w) w = s;
@@ -433,47 +377,54 @@ int mx_cuda_jit_vec_width(const mx_fused_desc *d) {
     return w ? (int)(16 / w) : 1;
 }
 
-static void gen_dense(sbuf *b, const mx_fused_desc *d, const mx_cuda_jit_variant *v) {
-    int od = value_dtype(d, d->outs[0]), V = mx_cuda_jit_vec_width(d);
+static void gen_dense(mx_sbuf *b, const mx_fused_desc *d, const mx_cuda_jit_variant *v) {
+    int od = mx_fused_value_dtype(d, d->outs[0]), V = mx_cuda_jit_vec_width(d);
     gen_head(b, d, v, "mx_fz_d", "");
-    sb_printf(b, "    for (long i = i0_; i < n; i += step_) ");
+    mx_sbuf_printf(b, "    for (long i = i0_; i < n; i += step_) ");
     gen_call(b, d, v, "p%d[i]", "po[i]");
-    sb_printf(b, "}\n\n");
+    mx_sbuf_printf(b, "}\n\n");
     gen_head(b, d, v, "mx_fz_v", "");
-    sb_printf(b, "    const long nv_ = n / %d;\n    for (long i = i0_; i < nv_; i += step_) {\n", V);
+    mx_sbuf_printf(b, "    const long nv_ = n / %d;\n"
+                      "    for (long i = i0_; i < nv_; i += step_) {\n",
+                   V);
     for (int j = 0; j < d->n_in; j++)
         if (!is_scalar(v, j))
-            sb_printf(b, "        const mx_vec<%s, %d> w%d = ((const mx_vec<%s, %d> *)p%d)[i];\n",
-                      gdt[d->in_dtype[j]].st, V, j, gdt[d->in_dtype[j]].st, V, j);
-    sb_printf(b, "        mx_vec<%s, %d> wo_;\n#pragma unroll\n        for (int e = 0; e < %d; e++) ",
-              gdt[od].st, V, V);
+            mx_sbuf_printf(b, "        const mx_vec<%s, %d> w%d = "
+                              "((const mx_vec<%s, %d> *)p%d)[i];\n",
+                           gdt[d->in_dtype[j]].st, V, j, gdt[d->in_dtype[j]].st, V, j);
+    mx_sbuf_printf(b, "        mx_vec<%s, %d> wo_;\n"
+                      "#pragma unroll\n        for (int e = 0; e < %d; e++) ",
+                   gdt[od].st, V, V);
     gen_call(b, d, v, "w%d.v[e]", "wo_.v[e]");
-    sb_printf(b, "        ((mx_vec<%s, %d> *)po)[i] = wo_;\n    }\n", gdt[od].st, V);
-    sb_printf(b, "    for (long i = nv_ * %d + i0_; i < n; i += step_) ", V);
+    mx_sbuf_printf(b, "        ((mx_vec<%s, %d> *)po)[i] = wo_;\n    }\n", gdt[od].st, V);
+    mx_sbuf_printf(b, "    for (long i = nv_ * %d + i0_; i < n; i += step_) ", V);
     gen_call(b, d, v, "p%d[i]", "po[i]");
-    sb_printf(b, "}\n");
+    mx_sbuf_printf(b, "}\n");
 }
 
-static void gen_strided(sbuf *b, const mx_fused_desc *d, const mx_cuda_jit_variant *v) {
+static void gen_strided(mx_sbuf *b, const mx_fused_desc *d, const mx_cuda_jit_variant *v) {
     const char *I = v->idx32 ? "int" : "long", *U = v->idx32 ? "unsigned" : "unsigned long";
     int nd = v->ndim, nin = d->n_in > 0 ? d->n_in : 1;
-    sb_printf(b, "struct mx_fz_nd { %s sh[%d]; %s st[%d][%d]; };\n\n", I, nd, I, nin, nd);
+    mx_sbuf_printf(b, "struct mx_fz_nd { %s sh[%d]; %s st[%d][%d]; };\n\n", I, nd, I, nin, nd);
     gen_head(b, d, v, "mx_fz_s", "const mx_fz_nd g, ");
-    sb_printf(b, "    for (long i = i0_; i < n; i += step_) {\n        %s r_ = (%s)i;\n", U, U);
+    mx_sbuf_printf(b, "    for (long i = i0_; i < n; i += step_) {\n        %s r_ = (%s)i;\n", U,
+                   U);
     for (int j = 0; j < d->n_in; j++)
-        if (!is_scalar(v, j)) sb_printf(b, "        %s o%d = 0;\n", I, j);
-    sb_printf(b, "#pragma unroll\n        for (int k = %d; k > 0; k--) {\n"
-                 "            const %s q_ = r_ / (%s)g.sh[k];\n"
-                 "            const %s c_ = (%s)(r_ - q_ * (%s)g.sh[k]);\n            r_ = q_;\n",
-              nd - 1, U, U, I, I, U);
+        if (!is_scalar(v, j)) mx_sbuf_printf(b, "        %s o%d = 0;\n", I, j);
+    mx_sbuf_printf(b, "#pragma unroll\n        for (int k = %d; k > 0; k--) {\n"
+                      "            const %s q_ = r_ / (%s)g.sh[k];\n"
+                      "            const %s c_ = (%s)(r_ - q_ * (%s)g.sh[k]);\n"
+                      "            r_ = q_;\n",
+                   nd - 1, U, U, I, I, U);
     for (int j = 0; j < d->n_in; j++)
-        if (!is_scalar(v, j)) sb_printf(b, "            o%d += c_ * g.st[%d][k];\n", j, j);
-    sb_printf(b, "        }\n");
+        if (!is_scalar(v, j)) mx_sbuf_printf(b, "            o%d += c_ * g.st[%d][k];\n", j, j);
+    mx_sbuf_printf(b, "        }\n");
     for (int j = 0; j < d->n_in; j++)
-        if (!is_scalar(v, j)) sb_printf(b, "        o%d += (%s)r_ * g.st[%d][0];\n", j, I, j);
-    sb_printf(b, "        ");
+        if (!is_scalar(v, j))
+            mx_sbuf_printf(b, "        o%d += (%s)r_ * g.st[%d][0];\n", j, I, j);
+    mx_sbuf_printf(b, "        ");
     gen_call(b, d, v, "p%d[o%d]", "po[i]");
-    sb_printf(b, "    }\n}\n");
+    mx_sbuf_printf(b, "    }\n}\n");
 }
 
 char *mx_cuda_jit_source(const mx_fused_desc *d, const mx_cuda_jit_variant *v) {
@@ -482,8 +433,8 @@ char *mx_cuda_jit_source(const mx_fused_desc *d, const mx_cuda_jit_variant *v) {
     if (v->kind != MX_CUDA_JIT_DENSE && v->kind != MX_CUDA_JIT_STRIDED) return NULL;
     char (*names)[16] = calloc((size_t)(d->n_in + d->n_ops), sizeof *names);
     if (!names) return NULL;
-    sbuf b = {0};
-    sb_printf(&b, "%s", prelude);
+    mx_sbuf b = {0};
+    mx_sbuf_printf(&b, "%s", prelude);
     gen_body(&b, d, names);
     if (v->kind == MX_CUDA_JIT_DENSE) gen_dense(&b, d, v);
     else gen_strided(&b, d, v);

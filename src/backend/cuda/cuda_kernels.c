@@ -36,39 +36,17 @@ void mx_cuda_nd(mx_cu_nd *nd, const mx_layout *const *views, int nops) {
     }
 }
 
-/* output: reuse a donatable row-contiguous input of the same element size, else row-major */
-static mx_status ew_out(mx_layout *out, const mx_layout *in, int n_in) {
-    size_t osz = mx_dtype_size(out->m.dtype);
-    int64_t size = mx_meta_size(&out->m);
-    for (int i = 0; i < n_in; i++)
-        if ((in[i].flags & MX_DONATABLE) && (in[i].flags & MX_ROW_CONTIG) && in[i].buf->dptr &&
-            mx_dtype_size(in[i].m.dtype) == osz && mx_meta_size(&in[i].m) == size &&
-            in[i].data_size == size) {
-            mx_layout_set_row_major(out);
-            out->buf = mx_buffer_retain(in[i].buf);
-            out->offset = in[i].offset;
-            return MX_OK;
-        }
-    return mx_cuda_alloc_out(out);
-}
-
-#define LAUNCH(call)                                                                               \
-    do {                                                                                           \
-        int e_ = (call);                                                                           \
-        if (e_) return mx_cuda_status(e_, #call, __FILE__, __LINE__);                              \
-    } while (0)
-
 static mx_status unary_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
     const char *op = mx_prims[n->prim].name;
     MX_TRY(mx_cuda_no_f64(op, in, 1));
     MX_CHECK(mx_cu_has_unary(n->prim, in[0].m.dtype), MX_ERR_VALUE, "[%s] not supported for %s",
              op, mx_dtype_name(in[0].m.dtype));
-    MX_TRY(ew_out(&out[0], in, 1));
+    MX_TRY(mx_cuda_out_reuse(&out[0], in, 1));
     const mx_layout *v[2] = {&out[0], &in[0]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 2);
-    LAUNCH(mx_cu_unary(n->prim, in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]),
-                       mx_cuda_ptr(&in[0]), &nd, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_unary(n->prim, in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]),
+                            mx_cuda_ptr(&in[0]), &nd, mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -77,25 +55,25 @@ static mx_status binary_kernel(const mx_node *n, const mx_layout *in, mx_layout 
     MX_TRY(mx_cuda_no_f64(op, in, 2));
     MX_CHECK(mx_cu_has_binary(n->prim, in[0].m.dtype), MX_ERR_VALUE, "[%s] not supported for %s",
              op, mx_dtype_name(in[0].m.dtype));
-    MX_TRY(ew_out(&out[0], in, 2));
+    MX_TRY(mx_cuda_out_reuse(&out[0], in, 2));
     const mx_layout *v[3] = {&out[0], &in[0], &in[1]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 3);
-    LAUNCH(mx_cu_binary(n->prim, in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]),
-                        mx_cuda_ptr(&in[0]), mx_cuda_ptr(&in[1]), &nd, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_binary(n->prim, in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]),
+                             mx_cuda_ptr(&in[0]), mx_cuda_ptr(&in[1]), &nd, mx_cuda_stream()));
     return MX_OK;
 }
 
 static mx_status where_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
     (void)n;
     MX_TRY(mx_cuda_no_f64("where", in, 3));
-    MX_TRY(ew_out(&out[0], in + 1, 2));
+    MX_TRY(mx_cuda_out_reuse(&out[0], in + 1, 2));
     const mx_layout *v[4] = {&out[0], &in[0], &in[1], &in[2]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 4);
-    LAUNCH(mx_cu_where((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
-                       mx_cuda_ptr(&in[0]), mx_cuda_ptr(&in[1]), mx_cuda_ptr(&in[2]), &nd,
-                       mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_where((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
+                            mx_cuda_ptr(&in[0]), mx_cuda_ptr(&in[1]), mx_cuda_ptr(&in[2]), &nd,
+                            mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -103,23 +81,12 @@ static mx_status astype_kernel(const mx_node *n, const mx_layout *in, mx_layout 
     (void)n;
     MX_TRY(mx_cuda_no_f64("astype", in, 1));
     MX_TRY(mx_cuda_no_f64("astype", out, 1));
-    MX_TRY(ew_out(&out[0], in, 1));
+    MX_TRY(mx_cuda_out_reuse(&out[0], in, 1));
     const mx_layout *v[2] = {&out[0], &in[0]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 2);
-    LAUNCH(mx_cu_convert(in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]), mx_cuda_ptr(&in[0]),
-                         &nd, mx_cuda_stream()));
-    return MX_OK;
-}
-
-mx_status mx_cuda_copy_row_major(const mx_layout *in, mx_layout *out) {
-    out->m = in->m;
-    MX_TRY(mx_cuda_alloc_out(out));
-    const mx_layout *v[2] = {out, in};
-    mx_cu_nd nd;
-    mx_cuda_nd(&nd, v, 2);
-    LAUNCH(mx_cu_copy((int)mx_dtype_size(in->m.dtype), mx_cuda_ptr(out), mx_cuda_ptr(in), &nd,
-                      mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_convert(in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]),
+                              mx_cuda_ptr(&in[0]), &nd, mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -137,8 +104,8 @@ static mx_status arange_kernel(const mx_node *n, const mx_layout *in, mx_layout 
     const mx_arange_params *p = MX_PARAMS(mx_arange_params, n);
     MX_TRY(mx_cuda_no_f64("arange", out, 1));
     MX_TRY(mx_cuda_alloc_out(&out[0]));
-    LAUNCH(mx_cu_arange(out[0].m.dtype, mx_cuda_ptr(&out[0]), mx_meta_size(&out[0].m), p->start,
-                        p->step, mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_arange(out[0].m.dtype, mx_cuda_ptr(&out[0]), mx_meta_size(&out[0].m),
+                             p->start, p->step, mx_cuda_stream()));
     return MX_OK;
 }
 

@@ -9,42 +9,11 @@
 #include "cu_misc.h"
 #include "cuda_impl.h"
 
-#define LAUNCH(call)                                                                               \
-    do {                                                                                           \
-        int e_ = (call);                                                                           \
-        if (e_) return mx_cuda_status(e_, #call, __FILE__, __LINE__);                              \
-    } while (0)
-
-/* device bytes of element [0..0], or NULL for a view without a buffer (an empty array) */
-static void *dptr(const mx_layout *v) {
-    return v->buf && v->buf->dptr ? mx_cuda_ptr(v) : NULL;
-}
-
-/* out = a: a's device buffer when donated (row-major, same size), else a fresh row-major copy */
-static mx_status out_from_input(mx_layout *out, const mx_layout *a) {
-    int64_t size = mx_meta_size(&out->m);
-    if ((a->flags & MX_DONATABLE) && (a->flags & MX_ROW_CONTIG) && a->buf && a->buf->dptr &&
-        a->data_size == size && a->m.dtype == out->m.dtype && size > 0) {
-        mx_layout_set_row_major(out);
-        out->buf = mx_buffer_retain(a->buf);
-        out->offset = a->offset;
-        return MX_OK;
-    }
-    MX_TRY(mx_cuda_alloc_out(out));
-    if (size == 0) return MX_OK;
-    const mx_layout *v[2] = {out, a};
-    mx_cu_nd nd;
-    mx_cuda_nd(&nd, v, 2);
-    LAUNCH(mx_cu_copy((int)mx_dtype_size(out->m.dtype), mx_cuda_ptr(out), mx_cuda_ptr(a), &nd,
-                      mx_cuda_stream()));
-    return MX_OK;
-}
-
 /* ---- masked scatter: a, mask (bool, a's shape, any strides), values (1-D, a's dtype) ---- */
 static mx_status masked_scatter_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
     (void)n;
     MX_TRY(mx_cuda_no_f64("masked_scatter", in, 3));
-    MX_TRY(out_from_input(&out[0], &in[0]));
+    MX_TRY(mx_cuda_out_from_input(&out[0], &in[0]));
     const mx_layout *mask = &in[1], *val = &in[2];
     int64_t size = mx_meta_size(&out[0].m);
     int64_t nv = val->m.ndim ? val->m.shape[0] : 1;
@@ -55,9 +24,9 @@ static mx_status masked_scatter_kernel(const mx_node *n, const mx_layout *in, mx
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 2);
     int64_t vs = val->m.ndim ? val->strides[0] : 0;
-    LAUNCH(mx_cu_masked_scatter((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
-                                mx_cuda_ptr(mask), &nd, mx_cuda_ptr(val), nv, vs,
-                                mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_masked_scatter((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
+                                     mx_cuda_ptr(mask), &nd, mx_cuda_ptr(val), nv, vs,
+                                     mx_cuda_stream()));
     return MX_OK;
 }
 
@@ -74,9 +43,9 @@ static mx_status searchsorted_kernel(const mx_node *n, const mx_layout *in, mx_l
     const mx_layout *v[2] = {&out[0], &in[1]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 2);
-    LAUNCH(mx_cu_searchsorted(t, p->right, (uint32_t *)mx_cuda_ptr(&out[0]),
-                              len > 0 ? dptr(&in[0]) : NULL, len, st, mx_cuda_ptr(&in[1]), &nd,
-                              mx_cuda_stream()));
+    MX_CUDA_TRY(mx_cu_searchsorted(t, p->right, (uint32_t *)mx_cuda_ptr(&out[0]),
+                                   len > 0 ? mx_cuda_dptr(&in[0]) : NULL, len, st,
+                                   mx_cuda_ptr(&in[1]), &nd, mx_cuda_stream()));
     return MX_OK;
 }
 

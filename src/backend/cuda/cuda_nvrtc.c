@@ -20,16 +20,15 @@
  * out (or an image the driver refuses) is ignored and rebuilt. */
 #define _GNU_SOURCE /* dladdr */
 #include <dlfcn.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../transforms/fused_common.h"
 #include "cuda_jit.h"
 #include "cuda_nvrtc.h"
 
@@ -198,18 +197,6 @@ void mx_nvrtc_cache_dir(char *buf, size_t n) {
     else if (n) buf[0] = 0; /* no cache on disk */
 }
 
-static bool mkdir_p(const char *path) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return false;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) == 0 || errno == EEXIST;
-}
-
 #define CACHE_MAGIC "CMLXNVRT"
 #define CACHE_FORMAT 1u
 typedef struct cache_head {
@@ -265,7 +252,7 @@ static void cache_write(const char *dir, key128 k, int is_cubin, const char *ima
                         const char *lowered) {
     static atomic_int seq;
     char path[4300], tmp[4400];
-    if (!dir[0] || !mkdir_p(dir)) return;
+    if (!dir[0] || !mx_mkdir_p(dir)) return;
     cache_path(path, sizeof path, dir, k, is_cubin);
     snprintf(tmp, sizeof tmp, "%s.%ld.%d.tmp", path, (long)getpid(), atomic_fetch_add(&seq, 1));
     cache_head h;
