@@ -207,12 +207,12 @@ static PyObject *m_setstate(PyObject *self, PyObject *state) {
     }
     mx_array *x = mxpy_to_array(np, MX_DTYPE_AUTO);
     if (x && t == MX_BFLOAT16) {
-        mx_array *v = mx_view(x, MX_BFLOAT16, MX_DEFAULT_STREAM);
+        mx_array *v = mx_view(x, MX_BFLOAT16, mx_stream_of_device(MX_CPU)); /* host data */
         mx_array_release(x);
         if (!v) return mxpy_raise();
         x = v;
     } else if (x && mx_array_dtype(x) != t) {
-        mx_array *v = mx_astype(x, t, MX_DEFAULT_STREAM);
+        mx_array *v = mx_astype(x, t, mx_stream_of_device(MX_CPU)); /* host data */
         mx_array_release(x);
         if (!v) return mxpy_raise();
         x = v;

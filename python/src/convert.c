@@ -318,12 +318,19 @@ static mx_array *from_list(PyObject *o, mx_dtype dtype) {
 }
 
 /* ---- the entry points ---- */
-static mx_array *cast(mx_array *a, mx_dtype dtype) {
+/* an mx.array converts on the default stream (as MLX's astype); data just copied from the host
+ * (a buffer, NumPy) converts on the CPU, as MLX converts at construction: a float64 NumPy array
+ * becomes float32 even when the default device is the GPU */
+static mx_array *cast_on(mx_array *a, mx_dtype dtype, mx_stream s) {
     if (!a || dtype == MX_DTYPE_AUTO || mx_array_dtype(a) == dtype) return a;
-    mx_array *r = mx_astype(a, dtype, MX_DEFAULT_STREAM);
+    mx_array *r = mx_astype(a, dtype, s);
     mx_array_release(a);
     if (!r) mxpy_raise();
     return r;
+}
+static mx_array *cast(mx_array *a, mx_dtype dtype) { return cast_on(a, dtype, MX_DEFAULT_STREAM); }
+static mx_array *cast_host(mx_array *a, mx_dtype dtype) {
+    return cast_on(a, dtype, mx_stream_of_device(MX_CPU));
 }
 
 mx_array *mxpy_to_array(PyObject *o, mx_dtype dtype) {
@@ -347,7 +354,7 @@ mx_array *mxpy_to_array(PyObject *o, mx_dtype dtype) {
         Py_DECREF(r);
         return a;
     }
-    if (PyObject_CheckBuffer(o) && !PyUnicode_Check(o)) return cast(from_buffer(o), dtype);
+    if (PyObject_CheckBuffer(o) && !PyUnicode_Check(o)) return cast_host(from_buffer(o), dtype);
     PyErr_Format(PyExc_ValueError, "Invalid type %s received in array initialization.",
                  Py_TYPE(o)->tp_name);
     return NULL;

@@ -42,9 +42,12 @@ def stream_for(dt):
     return mx.cpu if dt == mx.float64 else None
 
 
-def make(shape, dt, seed, offset=0.0):
+def make(shape, dt, seed, offset=0.0, scale=1.0, shift=0.0):
+    """values drawn and scaled in NumPy; only float64 arrays are made as float64 (the GPU, when it
+    is the default device, refuses float64 ops)"""
     rng = np.random.default_rng(seed)
-    return mx.array(rng.uniform(-2, 2, size=shape) + offset).astype(dt)
+    v = (rng.uniform(-2, 2, size=shape) + offset) * scale + shift
+    return mx.array(v) if dt == mx.float64 else mx.array(v.astype(np.float32)).astype(dt)
 
 
 @pytest.mark.parametrize("dt", [mx.float32, mx.float16, mx.bfloat16, mx.float64])
@@ -52,7 +55,7 @@ def make(shape, dt, seed, offset=0.0):
 def test_rms_norm_values(dt, n):
     s = stream_for(dt)
     x = make((3, n), dt, n)
-    w = (make((n,), dt, n + 1) * 0.25 + 1).astype(dt)
+    w = make((n,), dt, n + 1, scale=0.25, shift=1.0)
     for wt in (w, None):
         y = mx.fast.rms_norm(x, wt, 1e-5, stream=s)
         assert y.dtype == dt and y.shape == x.shape
@@ -65,7 +68,7 @@ def test_rms_norm_values(dt, n):
 def test_layer_norm_values(dt, n):
     s = stream_for(dt)
     x = make((2, 2, n), dt, n, offset=0.5)
-    w = (make((n,), dt, n + 1) * 0.25 + 1).astype(dt)
+    w = make((n,), dt, n + 1, scale=0.25, shift=1.0)
     b = make((n,), dt, n + 2)
     for wt, bt in ((w, b), (w, None), (None, b), (None, None)):
         y = mx.fast.layer_norm(x, wt, bt, 1e-5, stream=s)
@@ -250,7 +253,7 @@ def test_compile():
 @pytest.mark.parametrize("n", [7, 128, 1024, 4099, 8192])
 def test_gpu_matches_cpu(dt, n):
     x = make((5, n), dt, n, offset=0.3)
-    w = (make((n,), dt, n + 1) * 0.25 + 1).astype(dt)
+    w = make((n,), dt, n + 1, scale=0.25, shift=1.0)
     b = make((n,), dt, n + 2)
     rt = {mx.float32: 2e-6, mx.float16: 2e-3, mx.bfloat16: 1.6e-2}[dt]
     for xi in (x, x.T.T, x[:, ::-1]):
