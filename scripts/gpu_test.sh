@@ -35,7 +35,7 @@ run() { # name, command...
   echo "$name: rc=$? $(tail -1 "$OUT/$name.log")" | tee -a "$S"
 }
 MX_DEFAULT_DEVICE=cpu run c_tests_cpu_default build-gpu/cmlx_tests
-run c_tests_gpu_family build-gpu/cmlx_tests gpu gpu_streams gpu_misc cuda_jit fast
+run c_tests_gpu_family build-gpu/cmlx_tests gpu gpu_streams gpu_misc cuda_jit fast fast_norm
 run c_tests_gpu_default build-gpu/cmlx_tests
 grep -E "FAIL" "$OUT/c_tests_gpu_default.log" | head -200 >> "$S"
 if ls python/cmlx/_core*.so >/dev/null 2>&1 && python3 -m pytest --version >/dev/null 2>&1; then
