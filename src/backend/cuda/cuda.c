@@ -15,7 +15,8 @@
  *     takes it from the cache waits for the others first.
  * An event recorded "now" on W covers everything W was given so far, which includes the work in
  * question (all of it is queued under the evaluator lock before the buffer changes hands), so one
- * event per queue suffices. The host waits for a buffer's writer queue before copying it back. */
+ * event per queue suffices. The host waits for a buffer's writer queue before copying it back.
+ * Large copies between host and device go through pinned staging (cuda_stage.c). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +217,7 @@ static void note_write(mx_buffer *b) {
 static mx_status to_device(mx_buffer *b) {
     if (!b->dptr) MX_TRY(mx_cuda_malloc(b->nbytes, &b->dptr));
     if (b->nbytes && (b->valid & MX_LOC_HOST))
-        MX_CUDA_TRY(cudaMemcpyAsync(b->dptr, b->ptr, b->nbytes, cudaMemcpyHostToDevice, queue[cur]));
+        MX_TRY(mx_cuda_h2d(b->dptr, b->ptr, b->nbytes, queue[cur]));
     b->valid |= MX_LOC_DEVICE;
     note_write(b);
     return MX_OK;
@@ -247,15 +248,12 @@ static void leave(const mx_node *n) {
 static mx_status to_host(mx_buffer *b) {
     if (b->valid & MX_LOC_HOST) return MX_OK;
     if (!b->ptr && !mx_buffer_host_alloc(b)) return mx_error_status();
-    if (b->dev_writer > 0) {
-        cudaStream_t w = queue[b->dev_writer - 1];
-        if (b->nbytes)
-            MX_CUDA_TRY(cudaMemcpyAsync(b->ptr, b->dptr, b->nbytes, cudaMemcpyDeviceToHost, w));
-        MX_CUDA_TRY(cudaStreamSynchronize(w));
-    } else {
-        MX_CUDA_TRY(cudaDeviceSynchronize());
-        if (b->nbytes) MX_CUDA_TRY(cudaMemcpy(b->ptr, b->dptr, b->nbytes, cudaMemcpyDeviceToHost));
-    }
+    /* the copy runs on the writer's queue, after the write (no writer known: after everything) */
+    cudaStream_t w = queue[0];
+    if (b->dev_writer > 0) w = queue[b->dev_writer - 1];
+    else MX_CUDA_TRY(cudaDeviceSynchronize());
+    if (b->nbytes) MX_TRY(mx_cuda_d2h(b->ptr, b->dptr, b->nbytes, w)); /* returns when done */
+    MX_CUDA_TRY(cudaStreamSynchronize(w));
     b->valid |= MX_LOC_HOST;
     return MX_OK;
 }

@@ -32,6 +32,10 @@ mx_status mx_cuda_alloc_out(mx_layout *out);
 mx_status mx_cuda_malloc(size_t nbytes, void **p);
 /* Give a block back to the cache; `users` = the queues that used it (bit set). */
 void      mx_cuda_free(void *p, size_t nbytes, uint64_t users);
+/* Host <-> device copies (cuda_stage.c): large ones through pinned staging chunks. h2d is
+ * asynchronous on s (src may be reused at return); d2h returns when dst holds the bytes. */
+mx_status mx_cuda_h2d(void *dst, const void *src, size_t n, cudaStream_t s);
+mx_status mx_cuda_d2h(void *dst, const void *src, size_t n, cudaStream_t s);
 /* Iteration space over views (view 0 = output), collapsed; flat when every operand is dense. */
 void mx_cuda_nd(mx_cu_nd *nd, const mx_layout *const *views, int nops);
 /* Device copy of any layout into a fresh row-major buffer. */
