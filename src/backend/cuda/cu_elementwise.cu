@@ -48,10 +48,6 @@ inline void grid_for(int64_t n, int *blocks, int *threads) {
     *blocks = (int)(b > 65535 * 8 ? 65535 * 8 : (b < 1 ? 1 : b));
 }
 
-#define GRID_LOOP(i, n)                                                                            \
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (int64_t)blockDim.x * gridDim.x)
-
 // ---- unary ----
 #define MX_UNARY(ID, name, rule, kinds, fx, ix, cx)                                                \
     struct U_##ID {                                                                                \
@@ -81,9 +77,9 @@ __global__ void unary_kernel(O *out, const S *in, mx_cu_nd nd) {
     using C = typename mx_compute<S>::type;
     if (nd.contiguous) {
         int64_t s1 = nd.flat_stride[1];
-        GRID_LOOP(i, nd.n) out[i] = mx_st<O>(Op::f((C)mx_ld(in[i * s1])));
+        MX_CU_GRID_LOOP(i, nd.n) out[i] = mx_st<O>(Op::f((C)mx_ld(in[i * s1])));
     } else {
-        GRID_LOOP(i, nd.n) {
+        MX_CU_GRID_LOOP(i, nd.n) {
             out[mx_cu_offset(nd, 0, i)] = mx_st<O>(Op::f((C)mx_ld(in[mx_cu_offset(nd, 1, i)])));
         }
     }
@@ -94,9 +90,9 @@ __global__ void binary_kernel(O *out, const S *a, const S *b, mx_cu_nd nd) {
     using C = typename mx_compute<S>::type;
     if (nd.contiguous) {
         int64_t sa = nd.flat_stride[1], sb = nd.flat_stride[2];
-        GRID_LOOP(i, nd.n) out[i] = mx_st<O>(Op::f((C)mx_ld(a[i * sa]), (C)mx_ld(b[i * sb])));
+        MX_CU_GRID_LOOP(i, nd.n) out[i] = mx_st<O>(Op::f((C)mx_ld(a[i * sa]), (C)mx_ld(b[i * sb])));
     } else {
-        GRID_LOOP(i, nd.n) {
+        MX_CU_GRID_LOOP(i, nd.n) {
             out[mx_cu_offset(nd, 0, i)] = mx_st<O>(
                 Op::f((C)mx_ld(a[mx_cu_offset(nd, 1, i)]), (C)mx_ld(b[mx_cu_offset(nd, 2, i)])));
         }
@@ -112,7 +108,7 @@ __global__ void unary_vec_kernel(O *out, const S *in, int64_t n) {
     using C = typename mx_compute<S>::type;
     constexpr int N = vec_n<S>();
     int64_t nv = n / N;
-    GRID_LOOP(i, nv) {
+    MX_CU_GRID_LOOP(i, nv) {
         vec_t<S, N> x = reinterpret_cast<const vec_t<S, N> *>(in)[i];
         vec_t<O, N> y;
 #pragma unroll
@@ -129,7 +125,7 @@ __global__ void binary_vec_kernel(O *out, const S *a, const S *b, int64_t n) {
     using C = typename mx_compute<S>::type;
     constexpr int N = vec_n<S>();
     int64_t nv = n / N;
-    GRID_LOOP(i, nv) {
+    MX_CU_GRID_LOOP(i, nv) {
         vec_t<S, N> x = reinterpret_cast<const vec_t<S, N> *>(a)[i];
         vec_t<S, N> z = reinterpret_cast<const vec_t<S, N> *>(b)[i];
         vec_t<O, N> y;
@@ -221,9 +217,9 @@ template <class T>
 __global__ void where_kernel(T *out, const bool *c, const T *x, const T *y, mx_cu_nd nd) {
     if (nd.contiguous) {
         int64_t sc = nd.flat_stride[1], sx = nd.flat_stride[2], sy = nd.flat_stride[3];
-        GRID_LOOP(i, nd.n) out[i] = c[i * sc] ? x[i * sx] : y[i * sy];
+        MX_CU_GRID_LOOP(i, nd.n) out[i] = c[i * sc] ? x[i * sx] : y[i * sy];
     } else {
-        GRID_LOOP(i, nd.n) {
+        MX_CU_GRID_LOOP(i, nd.n) {
             out[mx_cu_offset(nd, 0, i)] =
                 c[mx_cu_offset(nd, 1, i)] ? x[mx_cu_offset(nd, 2, i)] : y[mx_cu_offset(nd, 3, i)];
         }
@@ -233,9 +229,9 @@ __global__ void where_kernel(T *out, const bool *c, const T *x, const T *y, mx_c
 template <class T> __global__ void copy_kernel(T *out, const T *in, mx_cu_nd nd) {
     if (nd.contiguous) {
         int64_t s1 = nd.flat_stride[1];
-        GRID_LOOP(i, nd.n) out[i] = in[i * s1];
+        MX_CU_GRID_LOOP(i, nd.n) out[i] = in[i * s1];
     } else {
-        GRID_LOOP(i, nd.n) out[mx_cu_offset(nd, 0, i)] = in[mx_cu_offset(nd, 1, i)];
+        MX_CU_GRID_LOOP(i, nd.n) out[mx_cu_offset(nd, 0, i)] = in[mx_cu_offset(nd, 1, i)];
     }
 }
 
@@ -243,16 +239,16 @@ template <class SI, class SO> __global__ void convert_kernel(SO *out, const SI *
     using C = typename mx_compute<SI>::type;
     if (nd.contiguous) {
         int64_t s1 = nd.flat_stride[1];
-        GRID_LOOP(i, nd.n) out[i] = mx_st<SO>((C)mx_ld(in[i * s1]));
+        MX_CU_GRID_LOOP(i, nd.n) out[i] = mx_st<SO>((C)mx_ld(in[i * s1]));
     } else {
-        GRID_LOOP(i, nd.n) {
+        MX_CU_GRID_LOOP(i, nd.n) {
             out[mx_cu_offset(nd, 0, i)] = mx_st<SO>((C)mx_ld(in[mx_cu_offset(nd, 1, i)]));
         }
     }
 }
 
 template <class S> __global__ void arange_kernel(S *out, int64_t n, double start, double step) {
-    GRID_LOOP(i, n) out[i] = mx_st<S>(start + (double)i * step);
+    MX_CU_GRID_LOOP(i, n) out[i] = mx_st<S>(start + (double)i * step);
 }
 
 typedef int (*cvt_launch)(void *, const void *, const mx_cu_nd *, cudaStream_t);

@@ -15,19 +15,10 @@
 #include "../../prims/shape_params.h"
 #include "cu_api.h"
 #include "cu_scalar.cuh"
+#include "cu_util.cuh"
 #include "mx/dtype.h"
 
 namespace {
-
-inline unsigned grid_of(int64_t n) {
-    int64_t b = (n + 255) / 256;
-    if (b > 65535 * 16) b = 65535 * 16;
-    return (unsigned)(b < 1 ? 1 : b);
-}
-
-#define GRID_LOOP(i, n)                                                                            \
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (int64_t)blockDim.x * gridDim.x)
 
 // ---- index values ----
 __device__ inline int64_t load_idx(const void *base, int dtype, int64_t off) {
@@ -70,7 +61,7 @@ __device__ inline int64_t fix_idx(int64_t i, int64_t dim, int64_t ss) {
 // ---- gather ----
 template <class T>
 __global__ void gather_kernel(T *out, const T *a, const mx_cu_gather g, int64_t S, int64_t total) {
-    GRID_LOOP(i, total) {
+    MX_CU_GRID_LOOP(i, total) {
         int64_t b = i / S, s = i - b * S;
         int64_t ioff[MX_CU_MAX_DIMS];
         for (int j = 0; j < g.n_idx; j++) ioff[j] = 0;
@@ -203,7 +194,7 @@ template <class S> __device__ inline void scatter_one(S *p, S upd, int red) {
 
 template <class S>
 __global__ void scatter_kernel(S *out, const S *upd, const mx_cu_gather g, int64_t S_, int64_t total) {
-    GRID_LOOP(i, total) {
+    MX_CU_GRID_LOOP(i, total) {
         int64_t b = i / S_, s = i - b * S_;
         int64_t ioff[MX_CU_MAX_DIMS];
         for (int j = 0; j < g.n_idx; j++) ioff[j] = 0;
@@ -233,7 +224,7 @@ __global__ void scatter_kernel(S *out, const S *upd, const mx_cu_gather g, int64
 template <class T>
 __global__ void gather_axis_kernel(T *out, const T *a, const void *idx, const mx_cu_axis g,
                                    int64_t total) {
-    GRID_LOOP(i, total) {
+    MX_CU_GRID_LOOP(i, total) {
         int64_t r = i, aoff = 0, ioff = 0;
         for (int d = g.ndim - 1; d >= 0; d--) {
             int64_t q = r / g.shape[d], p = r - q * g.shape[d];
@@ -249,7 +240,7 @@ __global__ void gather_axis_kernel(T *out, const T *a, const void *idx, const mx
 template <class T>
 __global__ void scatter_axis_kernel(T *out, const T *val, const void *idx, const mx_cu_axis g,
                                     int64_t total) {
-    GRID_LOOP(i, total) {
+    MX_CU_GRID_LOOP(i, total) {
         int64_t r = i, ooff = 0, voff = 0, ioff = 0;
         for (int d = g.ndim - 1; d >= 0; d--) {
             int64_t q = r / g.shape[d], p = r - q * g.shape[d];
@@ -267,7 +258,7 @@ __global__ void scatter_axis_kernel(T *out, const T *val, const void *idx, const
 template <class T>
 __global__ void dyn_kernel(T *dst, const T *src, const void *start, const mx_cu_dyn g,
                            int64_t total) {
-    GRID_LOOP(i, total) {
+    MX_CU_GRID_LOOP(i, total) {
         int64_t r = i, soff = 0, doff = 0;
         for (int d = g.ndim - 1; d >= 0; d--) {
             int64_t q = r / g.shape[d], p = r - q * g.shape[d];
@@ -300,7 +291,7 @@ __device__ inline int64_t pad_source(int mode, int64_t i, int64_t len) {
 
 template <class T>
 __global__ void pad_kernel(T *out, const T *in, const T *value, const mx_cu_pad g, int64_t total) {
-    GRID_LOOP(i, total) {
+    MX_CU_GRID_LOOP(i, total) {
         int64_t r = i, off = 0;
         bool fill = false;
         for (int d = g.ndim - 1; d >= 0; d--) {
@@ -325,7 +316,7 @@ int64_t prod_of(const int64_t *s, int n) {
 
 template <class S> int scatter_launch(void *out, const void *upd, const mx_cu_gather *g,
                                       int64_t S_, int64_t total, cudaStream_t s) {
-    scatter_kernel<S><<<grid_of(total), 256, 0, s>>>((S *)out, (const S *)upd, *g, S_, total);
+    scatter_kernel<S><<<mx_cu_grid(total), 256, 0, s>>>((S *)out, (const S *)upd, *g, S_, total);
     return (int)cudaGetLastError();
 }
 
@@ -336,7 +327,7 @@ extern "C" int mx_cu_gather_run(int elem_size, void *out, const void *a, const m
     int64_t S = prod_of(g->slice, g->nd), total = prod_of(g->bshape, g->nb) * S;
     if (total <= 0) return 0;
     cudaStream_t s = (cudaStream_t)stream;
-    BY_SIZE(elem_size, (gather_kernel<T><<<grid_of(total), 256, 0, s>>>((T *)out, (const T *)a, *g, S, total)))
+    BY_SIZE(elem_size, (gather_kernel<T><<<mx_cu_grid(total), 256, 0, s>>>((T *)out, (const T *)a, *g, S, total)))
     return (int)cudaGetLastError();
 }
 
@@ -369,7 +360,7 @@ extern "C" int mx_cu_gather_axis(int elem_size, void *out, const void *a, const 
     if (total <= 0) return 0;
     if (g->dim <= 0) return (int)cudaErrorInvalidValue; // the op rejects takes from empty axes
     cudaStream_t s = (cudaStream_t)stream;
-    BY_SIZE(elem_size, (gather_axis_kernel<T><<<grid_of(total), 256, 0, s>>>((T *)out, (const T *)a, idx, *g, total)))
+    BY_SIZE(elem_size, (gather_axis_kernel<T><<<mx_cu_grid(total), 256, 0, s>>>((T *)out, (const T *)a, idx, *g, total)))
     return (int)cudaGetLastError();
 }
 
@@ -379,7 +370,7 @@ extern "C" int mx_cu_scatter_axis(int elem_size, void *out, const void *val, con
     if (total <= 0) return 0;
     if (g->dim <= 0) return (int)cudaErrorInvalidValue;
     cudaStream_t s = (cudaStream_t)stream;
-    BY_SIZE(elem_size, (scatter_axis_kernel<T><<<grid_of(total), 256, 0, s>>>((T *)out, (const T *)val, idx, *g, total)))
+    BY_SIZE(elem_size, (scatter_axis_kernel<T><<<mx_cu_grid(total), 256, 0, s>>>((T *)out, (const T *)val, idx, *g, total)))
     return (int)cudaGetLastError();
 }
 
@@ -388,7 +379,7 @@ extern "C" int mx_cu_dynamic_slice(int elem_size, void *dst, const void *src, co
     int64_t total = prod_of(d->shape, d->ndim);
     if (total <= 0) return 0;
     cudaStream_t s = (cudaStream_t)stream;
-    BY_SIZE(elem_size, (dyn_kernel<T><<<grid_of(total), 256, 0, s>>>((T *)dst, (const T *)src, start, *d, total)))
+    BY_SIZE(elem_size, (dyn_kernel<T><<<mx_cu_grid(total), 256, 0, s>>>((T *)dst, (const T *)src, start, *d, total)))
     return (int)cudaGetLastError();
 }
 
@@ -397,6 +388,6 @@ extern "C" int mx_cu_pad_run(int elem_size, void *out, const void *in, const voi
     int64_t total = prod_of(p->shape, p->ndim);
     if (total <= 0) return 0;
     cudaStream_t s = (cudaStream_t)stream;
-    BY_SIZE(elem_size, (pad_kernel<T><<<grid_of(total), 256, 0, s>>>((T *)out, (const T *)in, (const T *)value, *p, total)))
+    BY_SIZE(elem_size, (pad_kernel<T><<<mx_cu_grid(total), 256, 0, s>>>((T *)out, (const T *)in, (const T *)value, *p, total)))
     return (int)cudaGetLastError();
 }

@@ -22,25 +22,15 @@
 
 namespace {
 
-inline unsigned grid_of(int64_t n, int threads) {
-    int64_t b = (n + threads - 1) / threads;
-    if (b > 65535 * 16) b = 65535 * 16;
-    return (unsigned)(b < 1 ? 1 : b);
-}
-
-#define GRID_LOOP(i, n)                                                                            \
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (int64_t)blockDim.x * gridDim.x)
-
 // ---- masked scatter ----
 template <class C> __global__ void ms_counts(C *cnt, const uint8_t *mask, mx_cu_nd nd) {
-    GRID_LOOP(i, nd.n) cnt[i] = mask[mx_cu_nd_offset(nd, 1, i)] ? (C)1 : (C)0;
+    MX_CU_GRID_LOOP(i, nd.n) cnt[i] = mask[mx_cu_nd_offset(nd, 1, i)] ? (C)1 : (C)0;
 }
 
 template <class T, class C>
 __global__ void ms_scatter(T *out, const uint8_t *mask, const C *rank, mx_cu_nd nd, const T *val,
                            int64_t nv, int64_t vs) {
-    GRID_LOOP(i, nd.n) {
+    MX_CU_GRID_LOOP(i, nd.n) {
         if (!mask[mx_cu_nd_offset(nd, 1, i)]) continue;
         int64_t k = (int64_t)rank[i];
         if (k < nv) out[i] = val[k * vs];
@@ -55,12 +45,12 @@ int masked_scatter(void *out, const uint8_t *mask, const mx_cu_nd &nd, const voi
     size_t temp_bytes = 0;
     cudaError_t e = cudaSuccess;
     MX_CU_TRY_DONE(cudaMallocAsync((void **)&rank, sizeof(C) * (size_t)nd.n, s));
-    ms_counts<C><<<grid_of(nd.n, 256), 256, 0, s>>>(rank, mask, nd);
+    ms_counts<C><<<mx_cu_grid(nd.n, 256), 256, 0, s>>>(rank, mask, nd);
     MX_CU_TRY_DONE(cudaGetLastError());
     MX_CU_TRY_DONE(cub::DeviceScan::ExclusiveSum(nullptr, temp_bytes, rank, rank, nd.n, s));
     MX_CU_TRY_DONE(cudaMallocAsync(&temp, temp_bytes ? temp_bytes : 1, s));
     MX_CU_TRY_DONE(cub::DeviceScan::ExclusiveSum(temp, temp_bytes, rank, rank, nd.n, s));
-    ms_scatter<T, C><<<grid_of(nd.n, 256), 256, 0, s>>>((T *)out, mask, rank, nd,
+    ms_scatter<T, C><<<mx_cu_grid(nd.n, 256), 256, 0, s>>>((T *)out, mask, rank, nd,
                                                         (const T *)values, nv, vs);
     MX_CU_TRY_DONE(cudaGetLastError());
 done:
@@ -94,7 +84,7 @@ template <class S>
 __global__ void ss_kernel(uint32_t *out, const S *seq, int64_t n, int64_t st, const S *val,
                           mx_cu_nd nd, int right) {
     using K = typename mx_compute<S>::type;
-    GRID_LOOP(i, nd.n) {
+    MX_CU_GRID_LOOP(i, nd.n) {
         K v = (K)mx_ld(val[mx_cu_nd_offset(nd, 1, i)]);
         int64_t lo = 0, hi = n;
         while (lo < hi) {
@@ -111,7 +101,7 @@ __global__ void ss_kernel(uint32_t *out, const S *seq, int64_t n, int64_t st, co
 template <class S>
 int searchsorted(int right, uint32_t *out, const void *seq, int64_t n, int64_t st,
                  const void *values, const mx_cu_nd &nd, cudaStream_t s) {
-    ss_kernel<S><<<grid_of(nd.n, 256), 256, 0, s>>>(out, (const S *)seq, n, st, (const S *)values,
+    ss_kernel<S><<<mx_cu_grid(nd.n, 256), 256, 0, s>>>(out, (const S *)seq, n, st, (const S *)values,
                                                     nd, right);
     return (int)cudaGetLastError();
 }

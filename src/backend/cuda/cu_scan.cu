@@ -13,15 +13,10 @@
 #include "../../prims/reduce_params.h"
 #include "cu_api.h"
 #include "cu_scalar.cuh"
+#include "cu_util.cuh"
 #include "mx/dtype.h"
 
 namespace {
-
-inline unsigned grid_of(int64_t n, int threads) {
-    int64_t b = (n + threads - 1) / threads;
-    if (b > 65535 * 16) b = 65535 * 16;
-    return (unsigned)(b < 1 ? 1 : b);
-}
 
 template <class T> __device__ inline bool is_nan_v(T v) {
     if constexpr (std::is_floating_point<T>::value) return isnan(v);
@@ -115,9 +110,9 @@ __global__ void arg_block_kernel(uint32_t *out, const S *in, mx_cu_rows r, int i
 template <class S>
 int arg_launch(int is_max, uint32_t *out, const void *in, const mx_cu_rows *r, cudaStream_t s) {
     if (r->n >= 512 && r->rows < (int64_t)1 << 20) {
-        arg_block_kernel<S><<<grid_of(r->rows, 1), 256, 0, s>>>(out, (const S *)in, *r, is_max);
+        arg_block_kernel<S><<<mx_cu_grid(r->rows, 1), 256, 0, s>>>(out, (const S *)in, *r, is_max);
     } else {
-        arg_thread_kernel<S><<<grid_of(r->rows, 256), 256, 0, s>>>(out, (const S *)in, *r, is_max);
+        arg_thread_kernel<S><<<mx_cu_grid(r->rows, 256), 256, 0, s>>>(out, (const S *)in, *r, is_max);
     }
     return (int)cudaGetLastError();
 }
@@ -204,7 +199,7 @@ int scan_launch(int kind, int reverse, int inclusive, void *out, const void *in,
                 int64_t n, int64_t inner, cudaStream_t s) {
     int64_t lanes = outer * inner;
     int threads = lanes < 128 ? 32 : 128;
-    scan_kernel<S><<<grid_of(lanes, threads), threads, 0, s>>>((S *)out, (const S *)in, outer, n,
+    scan_kernel<S><<<mx_cu_grid(lanes, threads), threads, 0, s>>>((S *)out, (const S *)in, outer, n,
                                                                inner, kind, reverse, inclusive);
     return (int)cudaGetLastError();
 }

@@ -18,16 +18,6 @@
 
 namespace {
 
-inline unsigned grid_of(int64_t n) {
-    int64_t b = (n + 255) / 256;
-    if (b > 65535 * 16) b = 65535 * 16;
-    return (unsigned)(b < 1 ? 1 : b);
-}
-
-#define GRID_LOOP(i, n)                                                                            \
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (int64_t)blockDim.x * gridDim.x)
-
 __device__ inline uint32_t float_key(float f) {
     if (isnan(f)) return 0xFFFFFFFFu;
     if (f == 0.0f) f = 0.0f; // -0.0 == 0.0
@@ -94,19 +84,19 @@ template <> struct key_of<c64> {
 
 template <class S, class K>
 __global__ void make_keys(K *keys, uint32_t *pos, const S *in, int64_t total, int64_t n) {
-    GRID_LOOP(i, total) {
+    MX_CU_GRID_LOOP(i, total) {
         keys[i] = key_of<S>::get(in[i]);
         pos[i] = (uint32_t)(i % n);
     }
 }
 
 __global__ void make_offsets(int64_t *off, int64_t rows, int64_t n) {
-    GRID_LOOP(r, rows + 1) off[r] = r * n;
+    MX_CU_GRID_LOOP(r, rows + 1) off[r] = r * n;
 }
 
 template <class S>
 __global__ void gather_rows(S *out, const S *in, const uint32_t *pos, int64_t total, int64_t n) {
-    GRID_LOOP(i, total) {
+    MX_CU_GRID_LOOP(i, total) {
         int64_t row = i / n;
         uint32_t p = pos[i];
         out[i] = in[row * n + (p < (uint64_t)n ? (int64_t)p : 0)];
@@ -132,7 +122,7 @@ int sort_rows(int arg, void *out, const void *in, int64_t rows, int64_t n, cudaS
     MX_CU_TRY_DONE(cudaMallocAsync((void **)&p_in, sizeof(uint32_t) * (size_t)items, s));
     MX_CU_TRY_DONE(cudaMallocAsync((void **)&p_out, sizeof(uint32_t) * (size_t)items, s));
     MX_CU_TRY_DONE(cudaMallocAsync((void **)&offs, sizeof(int64_t) * (size_t)(chunk_rows + 1), s));
-    make_offsets<<<grid_of(chunk_rows + 1), 256, 0, s>>>(offs, chunk_rows, n);
+    make_offsets<<<mx_cu_grid(chunk_rows + 1), 256, 0, s>>>(offs, chunk_rows, n);
     MX_CU_TRY_DONE(cudaGetLastError());
     MX_CU_TRY_DONE(cub::DeviceSegmentedSort::StableSortPairs(nullptr, temp_bytes, k_in, k_out, p_in,
                                                              p_out, items, chunk_rows, offs,
@@ -141,7 +131,7 @@ int sort_rows(int arg, void *out, const void *in, int64_t rows, int64_t n, cudaS
     for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
         int64_t rn = rows - r0 < chunk_rows ? rows - r0 : chunk_rows, m = rn * n;
         const S *src = (const S *)in + r0 * n;
-        make_keys<S, K><<<grid_of(m), 256, 0, s>>>(k_in, p_in, src, m, n);
+        make_keys<S, K><<<mx_cu_grid(m), 256, 0, s>>>(k_in, p_in, src, m, n);
         MX_CU_TRY_DONE(cudaGetLastError());
         size_t tb = 0;
         MX_CU_TRY_DONE(cub::DeviceSegmentedSort::StableSortPairs(nullptr, tb, k_in, k_out, p_in,
@@ -160,7 +150,7 @@ int sort_rows(int arg, void *out, const void *in, int64_t rows, int64_t n, cudaS
                                            sizeof(uint32_t) * (size_t)m, cudaMemcpyDeviceToDevice,
                                            s));
         } else {
-            gather_rows<S><<<grid_of(m), 256, 0, s>>>((S *)out + r0 * n, src, p_out, m, n);
+            gather_rows<S><<<mx_cu_grid(m), 256, 0, s>>>((S *)out + r0 * n, src, p_out, m, n);
             MX_CU_TRY_DONE(cudaGetLastError());
         }
     }
