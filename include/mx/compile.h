@@ -60,6 +60,10 @@ typedef struct mx_compile_stats {
     int64_t jit_runs;      /* FUSED nodes run with a generated kernel */
     int64_t interp_runs;   /* FUSED nodes run by interpreting their sub-graph */
     int64_t fused_nodes;   /* FUSED nodes created by traces */
+    int64_t call_nodes;    /* cache hits run as one node (a whole tape; CUDA graphs on the GPU) */
+    int64_t graph_captures; /* CUDA graphs captured from a tape */
+    int64_t graph_launches; /* replays of a captured CUDA graph */
+    int64_t graph_failures; /* captures that failed (the tape then ran kernel by kernel) */
     int64_t tape_nodes;    /* nodes of the last traced tape after simplification (before fusion) */
     int64_t fused_tape_nodes; /* nodes of the last traced tape after fusion */
 } mx_compile_stats;

@@ -21,6 +21,7 @@
 
 #include "compile.h"
 #include "graph.h"
+#include "tape.h"
 
 /* ---- global state ---- */
 static atomic_llong counters[MX_CC_COUNT];
@@ -40,6 +41,10 @@ void mx_compile_get_stats(mx_compile_stats *out) {
     out->jit_failures = atomic_load(&counters[MX_CC_JIT_FAILURES]);
     out->jit_runs = atomic_load(&counters[MX_CC_JIT_RUNS]);
     out->interp_runs = atomic_load(&counters[MX_CC_INTERP_RUNS]);
+    out->call_nodes = atomic_load(&counters[MX_CC_CALL_NODES]);
+    out->graph_captures = atomic_load(&counters[MX_CC_GRAPH_CAPTURES]);
+    out->graph_launches = atomic_load(&counters[MX_CC_GRAPH_LAUNCHES]);
+    out->graph_failures = atomic_load(&counters[MX_CC_GRAPH_FAILURES]);
     out->fused_nodes = atomic_load(&counters[MX_CC_FUSED]);
     out->tape_nodes = atomic_load(&last_tape_nodes);
     out->fused_tape_nodes = atomic_load(&last_fused_nodes);
@@ -173,41 +178,15 @@ mx_status mx_fused_expand(const mx_fused_desc *d, mx_array *const *in, const int
     return rc;
 }
 
-/* ---- the tape ---- */
-enum { V_IN, V_CONST, V_NODE };
+/* ---- the tape (tape.h) ---- */
+typedef mx_tape centry;
 
-typedef struct tval {
-    uint8_t kind;
-    int     idx; /* input index, constant index or node index */
-    mx_meta m;
-} tval;
-
-typedef struct tnode {
-    uint16_t  prim, n_out;
-    int       n_in;
-    int      *in;   /* value ids */
-    int       out0; /* value id of output 0; outputs are consecutive */
-    void     *params;
-    uint32_t  params_size;
-    mx_meta  *metas;
-    mx_stream stream;
-    bool      dead;
-} tnode;
-
-typedef struct centry {
-    int        n_in;
-    mx_meta   *in_m;
-    bool       shape_free; /* replay for any shapes of the same ndims */
-    tval      *vals;
-    int        n_vals, cap_vals;
-    mx_array **consts;
-    int        n_consts, cap_consts;
-    tnode     *nodes;
-    int        n_nodes, cap_nodes;
-    int       *outs;
-    int        n_out;
-    struct centry *next;
-} centry;
+static mx_tape *param_tape(const void *params) {
+    mx_tape *t;
+    memcpy(&t, params, sizeof t);
+    return t;
+}
+static void release_params(void *params) { mx_tape_release(param_tape(params)); }
 
 struct mx_compiled {
     mx_func         f;
@@ -219,8 +198,11 @@ struct mx_compiled {
 
 static void entry_free(centry *e) {
     if (!e) return;
+    if (e->backend_free) e->backend_free(e->backend_state);
     for (int i = 0; i < e->n_consts; i++) mx_array_release(e->consts[i]);
     for (int i = 0; i < e->n_nodes; i++) {
+        if (e->nodes[i].prim == MX_PRIM_COMPILED_CALL && e->nodes[i].params)
+            mx_tape_release(param_tape(e->nodes[i].params));
         free(e->nodes[i].in);
         free(e->nodes[i].params);
         free(e->nodes[i].metas);
@@ -230,7 +212,17 @@ static void entry_free(centry *e) {
     free(e->vals);
     free(e->outs);
     free(e->in_m);
+    free(e->call_vals);
     free(e);
+}
+
+mx_tape *mx_tape_retain(mx_tape *t) {
+    if (t) atomic_fetch_add(&t->refs, 1);
+    return t;
+}
+
+void mx_tape_release(mx_tape *t) {
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1) entry_free(t);
 }
 
 static int add_val(centry *e, int kind, int idx, const mx_meta *m) {
@@ -314,6 +306,7 @@ static mx_status add_node(builder *b, int rec_idx) {
     MX_CHECK(t->in && t->metas && (t->params || !n->params_size), MX_ERR_NOMEM,
              "[compile] out of memory");
     if (n->params_size) memcpy(t->params, n->params, n->params_size);
+    if (n->prim == MX_PRIM_COMPILED_CALL) mx_tape_retain(param_tape(t->params));
     for (int j = 0; j < n->n_in; j++) {
         t->in[j] = value_of(b, n->in[j]);
         MX_CHECK(t->in[j] >= 0, MX_ERR_NOMEM, "[compile] out of memory");
@@ -345,6 +338,7 @@ static mx_status compile_trace(mx_compiled *c, mx_array *const *in, int n_in, in
                                centry **out) {
     centry *e = calloc(1, sizeof *e);
     MX_CHECK(e != NULL, MX_ERR_NOMEM, "[compile] out of memory");
+    atomic_init(&e->refs, 1); /* the cache's reference */
     e->n_in = n_in;
     e->in_m = calloc((size_t)n_in + 1, sizeof(mx_meta));
     mx_status rc = e->in_m ? MX_OK : mx_fail(MX_ERR_NOMEM, "[compile] out of memory");
@@ -658,15 +652,22 @@ static bool shape_following(const centry *e) {
 }
 
 /* ---- compile_replay ---- */
-static mx_status compile_replay(const centry *e, mx_array *const *in, bool same_shapes,
-                                mx_array **out) {
-    mx_array **v = calloc((size_t)e->n_vals + 1, sizeof *v);
-    MX_CHECK(v != NULL, MX_ERR_NOMEM, "[compile] out of memory");
+/* A COMPILED_CALL node running tape t (which it keeps alive) on `ins`. */
+static mx_status make_call_node(mx_tape *t, mx_array *const *ins, int n_in, const mx_meta *metas,
+                                int n_out, mx_stream s, mx_array **out) {
+    MX_TRY(mx_node_make(MX_PRIM_COMPILED_CALL, &t, sizeof t, ins, n_in, metas, n_out, s, out));
+    mx_tape_retain(t);
+    out[0]->node->params_free = release_params;
+    return MX_OK;
+}
+
+/* Build the live nodes of e on `in` and `consts` as new nodes: v[value id] (scope-owned). */
+static mx_status replay_values(const centry *e, mx_array *const *in, mx_array *const *consts,
+                               bool same_shapes, mx_array **v) {
     mx_status rc = MX_OK;
-    mx_scope sc = mx_scope_begin();
     for (int i = 0; i < e->n_vals; i++) {
         if (e->vals[i].kind == V_IN) v[i] = in[e->vals[i].idx];
-        else if (e->vals[i].kind == V_CONST) v[i] = e->consts[e->vals[i].idx];
+        else if (e->vals[i].kind == V_CONST) v[i] = consts[e->vals[i].idx];
     }
     for (int k = 0; k < e->n_nodes && rc == MX_OK; k++) {
         const tnode *t = &e->nodes[k];
@@ -689,18 +690,130 @@ static mx_status compile_replay(const centry *e, mx_array *const *in, bool same_
             for (int j = 0; t->prim != MX_PRIM_FUSED && j < t->n_in && rc == MX_OK; j++)
                 if (!(ins[j] = mx_broadcast_to(ins[j], sh, nd, t->stream))) rc = mx_error_status();
         }
-        if (rc == MX_OK)
+        if (rc == MX_OK && t->prim == MX_PRIM_COMPILED_CALL) /* a nested compiled call */
+            rc = make_call_node(param_tape(t->params), ins, t->n_in, metas, t->n_out, t->stream,
+                                &v[t->out0]);
+        else if (rc == MX_OK)
             rc = mx_node_make(t->prim, t->params, t->params_size, ins, t->n_in, metas, t->n_out,
                               t->stream, &v[t->out0]);
         if (ins != il) free(ins);
         if (metas != ml) free(metas);
     }
+    return rc;
+}
+
+static mx_status compile_replay(const centry *e, mx_array *const *in, bool same_shapes,
+                                mx_array **out) {
+    mx_array **v = calloc((size_t)e->n_vals + 1, sizeof *v);
+    MX_CHECK(v != NULL, MX_ERR_NOMEM, "[compile] out of memory");
+    mx_scope sc = mx_scope_begin();
+    mx_status rc = replay_values(e, in, e->consts, same_shapes, v);
     if (rc == MX_OK)
         for (int i = 0; i < e->n_out; i++) out[i] = mx_array_retain(v[e->outs[i]]);
     mx_scope_end(sc, NULL);
     if (rc == MX_OK)
         for (int i = 0; i < e->n_out; i++) mx_scope_track(out[i]);
     free(v);
+    return rc;
+}
+
+mx_status mx_tape_expand(const mx_tape *t, mx_array *const *in, mx_array **out) {
+    mx_array **v = calloc((size_t)t->n_vals + 1, sizeof *v);
+    MX_CHECK(v != NULL, MX_ERR_NOMEM, "[compile] out of memory");
+    mx_scope sc = mx_scope_begin();
+    mx_status rc = replay_values(t, in, in + t->n_in, true, v);
+    if (rc == MX_OK)
+        for (int j = 0; j < t->n_call_out; j++) out[j] = mx_array_retain(v[t->call_vals[j]]);
+    mx_scope_end(sc, NULL);
+    if (rc == MX_OK)
+        for (int j = 0; j < t->n_call_out; j++) mx_scope_track(out[j]);
+    free(v);
+    return rc;
+}
+
+/* ---- call nodes: a whole tape as one COMPILED_CALL node ---- */
+static atomic_int call_mode = -1; /* -1: not read from the environment yet */
+
+void mx_compile_set_call_nodes(int mode) { atomic_store(&call_mode, mode); }
+
+int mx_compile_call_nodes(void) {
+    int m = atomic_load(&call_mode);
+    if (m < 0) {
+        const char *ev = getenv("CMLX_CUDA_GRAPHS");
+        int want = !ev ? 1 : strcmp(ev, "0") == 0 ? 0 : strcmp(ev, "always") == 0 ? 2 : 1;
+        atomic_compare_exchange_strong(&call_mode, &m, want);
+        m = atomic_load(&call_mode);
+    }
+    return m;
+}
+
+/* Decide once (the compiled function's lock held) whether e can run as one node: all its live
+ * nodes on one stream; on a GPU stream every one with a device kernel or a pure view; in mode 1
+ * only GPU streams and tapes of at least two device kernels (fewer gain nothing). */
+static void plan_call(centry *e, int mode) {
+    if (e->call_state) return;
+    e->call_state = -1;
+    const mx_device_backend *gpu = mx_gpu_backend();
+    int live = 0, device = 0;
+    mx_stream s = {0};
+    for (int k = 0; k < e->n_nodes; k++) {
+        const tnode *t = &e->nodes[k];
+        if (t->dead) continue;
+        if (live++ == 0) s = t->stream;
+        if (t->stream.index != s.index || t->stream.device != s.device) return;
+        bool meta = (mx_prims[t->prim].flags & MX_PF_META) != 0;
+        if (s.device == MX_GPU && !meta && !(gpu && gpu->base.kernels[t->prim])) return;
+        device += !meta;
+    }
+    if (live == 0 || (mode == 1 && (s.device != MX_GPU || !gpu || device < 2))) return;
+    int *cv = malloc(sizeof(int) * (size_t)(e->n_out + 1)), n = 0;
+    if (!cv) return;
+    for (int i = 0; i < e->n_out; i++) {
+        int v = e->outs[i];
+        bool seen = e->vals[v].kind != V_NODE;
+        for (int j = 0; j < n && !seen; j++) seen = cv[j] == v;
+        if (!seen) cv[n++] = v;
+    }
+    if (n == 0 || n > 65535) {
+        free(cv);
+        return;
+    }
+    e->call_vals = cv;
+    e->n_call_out = n;
+    e->call_stream = s;
+    e->call_state = 1;
+}
+
+static mx_status call_node(centry *e, mx_array *const *in, mx_array **out) {
+    int n_all = e->n_in + e->n_consts;
+    mx_array **ins = calloc((size_t)n_all + 1, sizeof *ins), **res = NULL;
+    mx_meta *metas = calloc((size_t)e->n_call_out, sizeof *metas);
+    res = calloc((size_t)e->n_call_out, sizeof *res);
+    mx_status rc = ins && metas && res ? MX_OK : mx_fail(MX_ERR_NOMEM, "[compile] out of memory");
+    mx_scope sc = mx_scope_begin();
+    for (int i = 0; rc == MX_OK && i < e->n_in; i++) ins[i] = in[i];
+    for (int k = 0; rc == MX_OK && k < e->n_consts; k++) ins[e->n_in + k] = e->consts[k];
+    for (int j = 0; rc == MX_OK && j < e->n_call_out; j++) metas[j] = e->vals[e->call_vals[j]].m;
+    if (rc == MX_OK)
+        rc = make_call_node(e, ins, n_all, metas, e->n_call_out, e->call_stream, res);
+    for (int i = 0; rc == MX_OK && i < e->n_out; i++) {
+        const tval *tv = &e->vals[e->outs[i]];
+        mx_array *r = NULL;
+        if (tv->kind == V_IN) r = in[tv->idx];
+        else if (tv->kind == V_CONST) r = e->consts[tv->idx];
+        else
+            for (int j = 0; j < e->n_call_out && !r; j++)
+                if (e->call_vals[j] == e->outs[i]) r = res[j];
+        out[i] = mx_array_retain(r);
+    }
+    mx_scope_end(sc, NULL);
+    if (rc == MX_OK) {
+        for (int i = 0; i < e->n_out; i++) mx_scope_track(out[i]);
+        mx_compile_count(MX_CC_CALL_NODES, 1);
+    }
+    free(ins);
+    free(metas);
+    free(res);
     return rc;
 }
 
@@ -720,7 +833,7 @@ void mx_compiled_free(mx_compiled *c) {
     if (!c) return;
     for (centry *e = c->entries, *nx; e; e = nx) {
         nx = e->next;
-        entry_free(e);
+        mx_tape_release(e); /* call nodes still queued keep their tape */
     }
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -764,6 +877,17 @@ mx_status mx_compiled_call(mx_compiled *c, mx_array *const *in, int n_in, mx_arr
         MX_CHECK(hit->n_out <= max_out, MX_ERR_VALUE,
                  "[compile] the function returned %d outputs (at most %d)", hit->n_out, max_out);
         mx_compile_count(MX_CC_HITS, 1);
+        int mode = mx_compile_call_nodes();
+        if (mode && same && (mode == 2 || mx_tracing_depth == 0)) {
+            pthread_mutex_lock(&c->mu);
+            plan_call(hit, mode);
+            pthread_mutex_unlock(&c->mu);
+            if (hit->call_state > 0) {
+                MX_TRY(call_node(hit, in, out));
+                *n_out = hit->n_out;
+                return MX_OK;
+            }
+        }
         MX_TRY(compile_replay(hit, in, same, out));
         *n_out = hit->n_out;
         return MX_OK;
@@ -782,7 +906,7 @@ mx_status mx_compiled_call(mx_compiled *c, mx_array *const *in, int n_in, mx_arr
     }
     if (rc == MX_OK) *n_out = e->n_out;
     if (rc != MX_OK || outer) {
-        entry_free(e);
+        mx_tape_release(e);
         return rc;
     }
     pthread_mutex_lock(&c->mu);

@@ -58,6 +58,10 @@ typedef enum {
     MX_CC_JIT_RUNS,
     MX_CC_INTERP_RUNS,
     MX_CC_FUSED,
+    MX_CC_CALL_NODES,
+    MX_CC_GRAPH_CAPTURES,
+    MX_CC_GRAPH_LAUNCHES,
+    MX_CC_GRAPH_FAILURES,
     MX_CC_COUNT
 } mx_compile_counter;
 void mx_compile_count(mx_compile_counter c, int64_t by);

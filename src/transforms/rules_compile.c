@@ -6,6 +6,7 @@
 
 #include "compile.h"
 #include "graph.h"
+#include "tape.h"
 
 typedef struct expand_ctx {
     const mx_fused_desc *d;
@@ -94,7 +95,77 @@ static mx_status fused_vmap(const mx_grad_ctx *c, mx_array *const *in, const int
     return rc;
 }
 
+/* ---- COMPILED_CALL: the same, over the tape's replay (tape.h) ---- */
+typedef struct call_ctx {
+    const mx_tape   *t;
+    mx_array *const *all; /* every input of the node (vmap: the unbatched ones are used) */
+    const int       *ax;  /* vmap: batch axis per input, -1 = unbatched; NULL: `in` is all */
+} call_ctx;
+
+static mx_status call_fn(void *ctx, mx_array *const *in, int n, mx_array **out, int *n_out,
+                         int max_out) {
+    const call_ctx *x = ctx;
+    int n_all = x->t->n_in + x->t->n_consts, k = 0;
+    MX_CHECK(x->t->n_call_out <= max_out, MX_ERR_INTERNAL, "[compile] too many call outputs");
+    mx_array **full = calloc((size_t)n_all + 1, sizeof *full);
+    MX_CHECK(full != NULL, MX_ERR_NOMEM, "[compile] out of memory");
+    for (int j = 0; j < n_all; j++) full[j] = !x->ax ? in[j] : x->ax[j] >= 0 && k < n ? in[k++] : x->all[j];
+    mx_scope sc = mx_scope_begin();
+    mx_status rc = mx_tape_expand(x->t, full, out);
+    if (rc == MX_OK)
+        for (int i = 0; i < x->t->n_call_out; i++) mx_array_retain(out[i]);
+    mx_scope_end(sc, NULL);
+    if (rc == MX_OK) *n_out = x->t->n_call_out;
+    free(full);
+    return rc;
+}
+
+static mx_status call_vjp(const mx_grad_ctx *c, mx_array *const *cot, const bool *wanted,
+                          mx_array **grads) {
+    call_ctx x = {mx_tape_of(c->node), NULL, NULL};
+    mx_array **outs = calloc((size_t)c->n_out + 1, sizeof *outs);
+    MX_CHECK(outs != NULL, MX_ERR_NOMEM, "[compile] out of memory");
+    int n_out = 0;
+    mx_status rc = mx_vjp(call_fn, &x, c->in, c->n_in, cot, c->n_out, outs, &n_out, c->n_out, grads);
+    free(outs);
+    for (int j = 0; rc == MX_OK && j < c->n_in; j++)
+        if (!wanted[j]) grads[j] = NULL;
+    return rc;
+}
+
+static mx_status call_jvp(const mx_grad_ctx *c, mx_array *const *tan, mx_array **out_tan) {
+    call_ctx x = {mx_tape_of(c->node), NULL, NULL};
+    mx_array **outs = calloc((size_t)c->n_out + 1, sizeof *outs);
+    MX_CHECK(outs != NULL, MX_ERR_NOMEM, "[compile] out of memory");
+    int n_out = 0;
+    mx_status rc = mx_jvp(call_fn, &x, c->in, c->n_in, tan, outs, &n_out, c->n_out, out_tan);
+    free(outs);
+    return rc;
+}
+
+static mx_status call_vmap(const mx_grad_ctx *c, mx_array *const *in, const int *ax,
+                           mx_array **out, int *out_ax) {
+    call_ctx x = {mx_tape_of(c->node), in, ax};
+    int n_out = 0, nb = 0;
+    mx_array **b = calloc((size_t)c->n_in + 1, sizeof *b);
+    int *bax = calloc((size_t)c->n_in + 1, sizeof *bax);
+    mx_status rc = b && bax ? MX_OK : mx_fail(MX_ERR_NOMEM, "[vmap] out of memory");
+    for (int j = 0; rc == MX_OK && j < c->n_in; j++)
+        if (ax[j] >= 0) {
+            b[nb] = in[j];
+            bax[nb++] = ax[j];
+        }
+    if (rc == MX_OK) rc = mx_vmap(call_fn, &x, b, nb, bax, NULL, out, &n_out, c->n_out);
+    for (int i = 0; rc == MX_OK && i < n_out; i++) out_ax[i] = 0;
+    free(b);
+    free(bax);
+    return rc;
+}
+
 void mx_grad_register_compile(mx_rules *r) {
+    r->vjp[MX_PRIM_COMPILED_CALL] = call_vjp;
+    r->jvp[MX_PRIM_COMPILED_CALL] = call_jvp;
+    r->vmap[MX_PRIM_COMPILED_CALL] = call_vmap;
     r->vjp[MX_PRIM_FUSED] = fused_vjp;
     r->jvp[MX_PRIM_FUSED] = fused_jvp;
     r->vmap[MX_PRIM_FUSED] = fused_vmap;

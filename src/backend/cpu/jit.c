@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "../../transforms/fused_common.h"
+#include "../../transforms/tape.h"
 #include "cpu_impl.h"
 
 typedef void (*fz_c_fn)(char *const *p, int64_t b, int64_t e);
@@ -454,4 +455,7 @@ static mx_status fused_kernel(const mx_node *n, const mx_layout *in, mx_layout *
     return rc;
 }
 
-void mx_cpu_register_jit(mx_kernel_fn *k) { k[MX_PRIM_FUSED] = fused_kernel; }
+void mx_cpu_register_jit(mx_kernel_fn *k) {
+    k[MX_PRIM_FUSED] = fused_kernel;
+    k[MX_PRIM_COMPILED_CALL] = mx_tape_call_cpu;
+}
