@@ -35,7 +35,7 @@ run() { # name, command...
   echo "$name: rc=$? $(tail -1 "$OUT/$name.log")" | tee -a "$S"
 }
 MX_DEFAULT_DEVICE=cpu run c_tests_cpu_default build-gpu/cmlx_tests
-run c_tests_gpu_family build-gpu/cmlx_tests gpu gpu_streams gpu_misc cuda_jit fast fast_norm
+run c_tests_gpu_family build-gpu/cmlx_tests gpu gpu_streams gpu_misc cuda_jit fast fast_norm compile_call
 run c_tests_gpu_default build-gpu/cmlx_tests
 grep -E "FAIL" "$OUT/c_tests_gpu_default.log" | head -200 >> "$S"
 if ls python/cmlx/_core*.so >/dev/null 2>&1 && python3 -m pytest --version >/dev/null 2>&1; then
@@ -46,6 +46,8 @@ else
   echo "python: extension or pytest unavailable here; skipped" | tee -a "$S"
 fi
 run bench_gpu python3 bench/bench_gpu.py build-gpu/bench_gpu
+PYTHONPATH=python run bench_graphs python3 bench/bench_graphs.py
+cat "$OUT/bench_graphs.log" >> "$OUT/bench_gpu.log"
 cat "$OUT/bench_gpu.log"
 cat "$S"
 # the device tool brings back at most 8 files: keep summary + bench, pack the rest

@@ -62,6 +62,9 @@ static mx_status mixed(void *ctx, mx_array *const *in, int n, mx_array **out, in
 
 static int on_gpu(void) { return t_gpu_default(); }
 
+/* cuda_graph.c's test hook (absent from builds without CUDA) */
+__attribute__((weak)) void mx_cuda_graph_fail_captures(int n);
+
 /* call nodes on every stream (the default is GPU streams only) */
 static int saved_mode;
 static void calls_begin(void) {
@@ -267,6 +270,33 @@ TEST(call_nodes_on_another_stream) {
         check_same(res[rep], want[rep], 1e-5);
         mx_array_release(res[rep]), mx_array_release(want[rep]);
     }
+    mx_compiled_free(c);
+    calls_end();
+}
+
+/* captures that fail (here: a synchronisation inside the capture, as an uncapturable kernel
+ * would do) fall back to running the tape kernel by kernel, and after two failures the tape is
+ * not captured again; results stay right throughout */
+TEST(failed_captures_fall_back) {
+    if (!on_gpu() || !mx_cuda_graph_fail_captures) return;
+    calls_begin();
+    mx_compiled *c = mx_compile(affine, NULL, 0);
+    mx_cuda_graph_fail_captures(2);
+    mx_compile_reset_stats();
+    for (int rep = 0; rep < 5; rep++) {
+        mx_array *x = ramp(6, 6, -0.1 * rep, 0.05), *b = ramp(6, 6, 0.3, -0.04);
+        mx_array *in[2] = {x, b}, *got = NULL, *want = NULL;
+        int n = 0, m = 0;
+        CHECK(mx_compiled_call(c, in, 2, &got, &n, 1) == MX_OK);
+        CHECK(affine(NULL, in, 2, &want, &m, 1) == MX_OK);
+        check_same(got, want, 1e-5);
+        mx_array_release(got), mx_array_release(want), mx_array_release(x), mx_array_release(b);
+    }
+    mx_compile_stats st;
+    mx_compile_get_stats(&st);
+    CHECK(st.call_nodes == 4 && st.graph_failures == 2);
+    CHECK(st.graph_captures == 0 && st.graph_launches == 0);
+    mx_cuda_graph_fail_captures(0);
     mx_compiled_free(c);
     calls_end();
 }

@@ -79,3 +79,42 @@ def test_compiled_gpu_matches_uncompiled_gpu_bitwise():
         got, want = mx.compile(gelu)(x), gelu(x)
         mx.eval(got, want)
     np.testing.assert_array_equal(np.array(got), np.array(want))
+
+
+def mlp_np(x, ws, bs):
+    h = x.astype(np.float64)
+    for w, b in zip(ws, bs):
+        h = np.maximum(h @ w.astype(np.float64) + b, 0)
+    return h, h.sum(axis=0)
+
+
+@gpu
+def test_replayed_calls_through_cuda_graphs():
+    """A compiled function with matmuls, reductions and captured weights, called again and again
+    with new inputs (after the first call each call replays one CUDA graph), including transposed
+    inputs, outputs that are views and an input returned as is."""
+    ws = [RNG.standard_normal((48, 48)).astype(np.float32) / 7 for _ in range(3)]
+    bs = [RNG.standard_normal(48).astype(np.float32) for _ in range(3)]
+    with mx.stream(mx.gpu):
+        wm = [mx.array(w) for w in ws]
+        bm = [mx.array(b) for b in bs]
+
+        def f(x):
+            h = x
+            for w, b in zip(wm, bm):
+                h = mx.maximum(h @ w + b, 0)
+            return h, h.sum(axis=0), x, h.T
+
+        cf = mx.compile(f)
+        for i in range(6):
+            xn = RNG.standard_normal((48, 48)).astype(np.float32)
+            x = mx.array(xn)
+            if i % 3 == 2:
+                x, xn = x.T, xn.T
+            h, s, same, ht = cf(x)
+            mx.eval(h, s, same, ht)
+            hw, sw = mlp_np(xn, ws, bs)
+            np.testing.assert_allclose(np.array(h), hw, rtol=2e-4, atol=2e-4)
+            np.testing.assert_allclose(np.array(s), sw, rtol=2e-4, atol=2e-3)
+            np.testing.assert_array_equal(np.array(same), xn)
+            np.testing.assert_allclose(np.array(ht), hw.T, rtol=2e-4, atol=2e-4)

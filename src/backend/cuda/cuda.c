@@ -134,6 +134,7 @@ static void trim_cache(size_t target) {
     if (target == 0 && cudaDeviceGetDefaultMemPool(&pool, 0) == cudaSuccess) {
         cudaDeviceSynchronize();
         cudaMemPoolTrimTo(pool, 0);
+        cudaDeviceGraphMemTrim(0); /* memory CUDA graphs keep between replays (cuda_graph.c) */
     }
     cudaGetLastError();
 }
@@ -147,10 +148,65 @@ static size_t cache_bytes(void) {
     return r;
 }
 
+/* ---- capture mode (cuda_graph.c): while a tape is captured into a CUDA graph, device memory
+ * comes from the graph (cudaMallocAsync on the capturing queue: fixed addresses in every replay)
+ * and is given back inside the graph. The blocks are remembered until freed; one freed after a
+ * failed capture is dropped (it never existed). ---- */
+static bool   capturing; /* evaluator lock held */
+static void     **captured; /* under mem_lock */
+static atomic_int n_captured;
+static int        cap_captured;
+
+void mx_cuda_capture_mode(bool on) { capturing = on; }
+
+int mx_cuda_captured_blocks(void) {
+    pthread_mutex_lock(&mem_lock);
+    int n = n_captured;
+    pthread_mutex_unlock(&mem_lock);
+    return n;
+}
+
+/* remove p from the captured set; true if it was there */
+static bool take_captured(void *p) {
+    bool found = false;
+    pthread_mutex_lock(&mem_lock);
+    for (int i = n_captured - 1; i >= 0 && !found; i--)
+        if (captured[i] == p) {
+            captured[i] = captured[--n_captured];
+            found = true;
+        }
+    pthread_mutex_unlock(&mem_lock);
+    return found;
+}
+
+static mx_status capture_malloc(size_t nbytes, void **p) {
+    pthread_mutex_lock(&mem_lock);
+    if (n_captured == cap_captured) {
+        int cap = cap_captured ? 2 * cap_captured : 64;
+        void **nc = realloc(captured, sizeof *nc * (size_t)cap);
+        if (nc) captured = nc, cap_captured = cap;
+    }
+    bool room = n_captured < cap_captured;
+    pthread_mutex_unlock(&mem_lock);
+    MX_CHECK(room, MX_ERR_NOMEM, "[cuda] out of memory");
+    cudaError_t e = cudaMallocAsync(p, nbytes ? nbytes : 1, queue[cur]);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        *p = NULL;
+        return mx_fail(MX_ERR_NOMEM, "[cuda] graph allocation of %zu bytes failed: %s", nbytes,
+                       mx_cu_error_string((int)e));
+    }
+    pthread_mutex_lock(&mem_lock);
+    captured[n_captured++] = *p;
+    pthread_mutex_unlock(&mem_lock);
+    return MX_OK;
+}
+
 mx_status mx_cuda_malloc(size_t nbytes, void **p) {
     size_t cap;
     int c = dclass(nbytes, &cap);
     *p = NULL;
+    if (capturing) return capture_malloc(nbytes, p);
     if (c >= 0) {
         pthread_mutex_lock(&mem_lock);
         dblock *b = free_lists[c];
@@ -184,6 +240,10 @@ mx_status mx_cuda_malloc(size_t nbytes, void **p) {
 }
 
 void mx_cuda_free(void *p, size_t nbytes, uint64_t users) {
+    if (n_captured && take_captured(p)) {
+        if (capturing) cudaFreeAsync(p, queue[cur]); /* a free node of the graph */
+        return;
+    }
     size_t cap;
     int c = dclass(nbytes, &cap);
     size_t limit = mx_mem_cache_limit();
@@ -370,6 +430,7 @@ static void init(void) {
     mx_cuda_register_jit(gpu.base.kernels);
     mx_cuda_register_misc(gpu.base.kernels);
     mx_cuda_register_fast(gpu.base.kernels);
+    mx_cuda_register_graph(gpu.base.kernels);
 }
 
 const mx_device_backend *mx_gpu_backend(void) {

@@ -32,6 +32,10 @@ mx_status mx_cuda_alloc_out(mx_layout *out);
 mx_status mx_cuda_malloc(size_t nbytes, void **p);
 /* Give a block back to the cache; `users` = the queues that used it (bit set). */
 void      mx_cuda_free(void *p, size_t nbytes, uint64_t users);
+/* Capture mode (cuda_graph.c): allocations come from the CUDA graph being captured on the current
+ * queue and frees of them become free nodes of it; the number of graph blocks not freed yet. */
+void mx_cuda_capture_mode(bool on);
+int  mx_cuda_captured_blocks(void);
 /* Host <-> device copies (cuda_stage.c): large ones through pinned staging chunks. h2d is
  * asynchronous on s (src may be reused at return); d2h returns when dst holds the bytes. */
 mx_status mx_cuda_h2d(void *dst, const void *src, size_t n, cudaStream_t s);
@@ -50,6 +54,8 @@ void mx_cuda_register_families(mx_kernel_fn *k); /* cuda_families.c */
 void mx_cuda_register_jit(mx_kernel_fn *k);      /* cuda_jit.c: FUSED through NVRTC */
 void mx_cuda_register_misc(mx_kernel_fn *k);     /* cuda_misc.c: masked_scatter, searchsorted, ... */
 void mx_cuda_register_fast(mx_kernel_fn *k);     /* cuda_fast.c: mx.fast kernels (cuda_kernel) */
+void mx_cuda_register_graph(mx_kernel_fn *k);    /* cuda_graph.c: COMPILED_CALL as a CUDA graph */
+void mx_cuda_graph_fail_captures(int n);         /* tests: the next n captures fail */
 
 /* ---- helpers of the kernel-table files (cuda_util.c) ---- */
 /* Device bytes of element [0, ..., 0] of v, or NULL for a view without a device buffer (an empty
