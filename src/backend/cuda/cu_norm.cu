@@ -1,5 +1,6 @@
-// src/backend/cuda/cu_norm.cu: rms_norm and layer_norm over the rows of a row-contiguous
-// (rows, cols) array on the GPU (RMS_NORM / LAYER_NORM; the C side is cuda_fast.c).
+// src/backend/cuda/cu_norm.cu: rms_norm, layer_norm and softmax over the rows of a
+// row-contiguous (rows, cols) array on the GPU (RMS_NORM / LAYER_NORM, whose C side is
+// cuda_fast.c, and SOFTMAX, called from cuda_kernels.c).
 //
 // A group of threads normalises one row: a warp for short rows (several rows per block, no
 // shared memory, warp shuffles only), the whole block for longer ones (warp shuffles, then one
@@ -16,6 +17,7 @@
 // which differs only by the order of the sums.
 #include <cuda_runtime.h>
 
+#include "cu_api.h"
 #include "cu_norm.h"
 #include "cu_scalar.cuh"
 #include "mx/dtype.h"
@@ -177,25 +179,105 @@ __global__ void __launch_bounds__(1024)
     }
 }
 
+// the maximum of v over the row's group (as group_sum)
+__device__ inline float group_max(float v, int group, float *red) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    if (group == 32) return v;
+    int nw = blockDim.x / 32;
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = v;
+    __syncthreads();
+    float t = -INFINITY;
+    for (int i = 0; i < nw; i++) t = fmaxf(t, red[i]);
+    __syncthreads();
+    return t;
+}
+
+// softmax of each row, in the same layout as norm_kernel: the maximum, the sum of exp(x - max)
+// (the exponentials of the cached part stay in registers), then exp(x - max) / sum
+template <class S, int V>
+__global__ void __launch_bounds__(1024)
+    softmax_kernel(S *out, const S *x, int64_t rows, int64_t cols, int group) {
+    __shared__ float red[32];
+    const int lane = threadIdx.x % group;
+    const int64_t row = (int64_t)blockIdx.x * (blockDim.x / group) + threadIdx.x / group;
+    if (row >= rows) return;
+    const S *xr = x + row * cols;
+    S *yr = out + row * cols;
+    const int64_t nv = cols / V;
+    float cache[K][V];
+    float m = -INFINITY;
+#pragma unroll
+    for (int k = 0; k < K; k++) {
+        int64_t j = lane + (int64_t)k * group;
+        if (j < nv) {
+            load<S, V>(xr + j * V, cache[k]);
+#pragma unroll
+            for (int e = 0; e < V; e++) m = fmaxf(m, cache[k][e]);
+        }
+    }
+    for (int64_t j = lane + (int64_t)K * group; j < nv; j += group) {
+        float f[V];
+        load<S, V>(xr + j * V, f);
+#pragma unroll
+        for (int e = 0; e < V; e++) m = fmaxf(m, f[e]);
+    }
+    m = group_max(m, group, red);
+    float acc = 0;
+#pragma unroll
+    for (int k = 0; k < K; k++)
+        if (lane + (int64_t)k * group < nv)
+#pragma unroll
+            for (int e = 0; e < V; e++) acc += (cache[k][e] = __expf(cache[k][e] - m));
+    for (int64_t j = lane + (int64_t)K * group; j < nv; j += group) {
+        float f[V];
+        load<S, V>(xr + j * V, f);
+#pragma unroll
+        for (int e = 0; e < V; e++) acc += __expf(f[e] - m);
+    }
+    const float inv = 1.0f / group_sum(acc, group, red);
+#pragma unroll
+    for (int k = 0; k < K; k++) {
+        int64_t j = lane + (int64_t)k * group;
+        if (j < nv) {
+            float o[V];
+#pragma unroll
+            for (int e = 0; e < V; e++) o[e] = cache[k][e] * inv;
+            store<S, V>(yr + j * V, o);
+        }
+    }
+    for (int64_t j = lane + (int64_t)K * group; j < nv; j += group) {
+        float f[V];
+        load<S, V>(xr + j * V, f);
+#pragma unroll
+        for (int e = 0; e < V; e++) f[e] = __expf(f[e] - m) * inv;
+        store<S, V>(yr + j * V, f);
+    }
+}
+
 bool aligned16(const void *p) { return p == nullptr || ((uintptr_t)p & 15u) == 0; }
+
+// threads per row group, per block, and rows per block for rows of nv vectors
+void geometry(int64_t nv, int *group, int *threads, int64_t *rows_per_block) {
+    if (nv <= (int64_t)K * 32) { // short rows: a warp each
+        *group = 32;
+        *threads = 32 * WARP_ROWS;
+        *rows_per_block = WARP_ROWS;
+    } else { // a block each, sized so that the row fits the registers when it can
+        int64_t t = (nv + K - 1) / K;
+        t = (t + 31) / 32 * 32;
+        *threads = (int)(t < 64 ? 64 : (t > 1024 ? 1024 : t));
+        *group = *threads;
+        *rows_per_block = 1;
+    }
+}
 
 template <class S, int V>
 int launch(int layer, S *out, const S *x, const S *w, const S *b, int64_t rows, int64_t cols,
            float eps, cudaStream_t s) {
-    int64_t nv = cols / V;
     int group, threads;
     int64_t rows_per_block;
-    if (nv <= (int64_t)K * 32) { // short rows: a warp each
-        group = 32;
-        threads = 32 * WARP_ROWS;
-        rows_per_block = WARP_ROWS;
-    } else { // a block each, sized so that the row fits the registers when it can
-        int64_t t = (nv + K - 1) / K;
-        t = (t + 31) / 32 * 32;
-        threads = (int)(t < 64 ? 64 : (t > 1024 ? 1024 : t));
-        group = threads;
-        rows_per_block = 1;
-    }
+    geometry(cols / V, &group, &threads, &rows_per_block);
     const int64_t max_blocks = (int64_t)1 << 30;
     for (int64_t r0 = 0; r0 < rows; r0 += max_blocks * rows_per_block) {
         int64_t rn = rows - r0, cap = max_blocks * rows_per_block;
@@ -221,7 +303,43 @@ int norm_rows(int layer, void *out, const void *x, const void *w, const void *b,
     return launch<S, 1>(layer, (S *)out, xs, ws, bs, rows, cols, eps, s);
 }
 
+template <class S, int V>
+int launch_softmax(S *out, const S *x, int64_t rows, int64_t cols, cudaStream_t s) {
+    int group, threads;
+    int64_t rows_per_block;
+    geometry(cols / V, &group, &threads, &rows_per_block);
+    const int64_t max_blocks = (int64_t)1 << 30;
+    for (int64_t r0 = 0; r0 < rows; r0 += max_blocks * rows_per_block) {
+        int64_t rn = rows - r0, cap = max_blocks * rows_per_block;
+        if (rn > cap) rn = cap;
+        unsigned blocks = (unsigned)((rn + rows_per_block - 1) / rows_per_block);
+        softmax_kernel<S, V><<<blocks, threads, 0, s>>>(out + r0 * cols, x + r0 * cols, rn, cols,
+                                                        group);
+    }
+    return (int)cudaGetLastError();
+}
+
+template <class S> int softmax_rows(void *out, const void *x, int64_t rows, int64_t cols,
+                                    cudaStream_t s) {
+    constexpr int V = vec_width<S>::value;
+    if (cols % V == 0 && aligned16(out) && aligned16(x))
+        return launch_softmax<S, V>((S *)out, (const S *)x, rows, cols, s);
+    return launch_softmax<S, 1>((S *)out, (const S *)x, rows, cols, s);
+}
+
 } // namespace
+
+extern "C" int mx_cu_softmax_rows(int dtype, void *out, const void *in, int64_t rows, int64_t cols,
+                                  void *stream) {
+    cudaStream_t s = (cudaStream_t)stream;
+    if (rows <= 0 || cols <= 0) return 0;
+    switch (dtype) {
+    case MX_FLOAT32: return softmax_rows<float>(out, in, rows, cols, s);
+    case MX_FLOAT16: return softmax_rows<f16s>(out, in, rows, cols, s);
+    case MX_BFLOAT16: return softmax_rows<bf16s>(out, in, rows, cols, s);
+    default: return (int)cudaErrorInvalidValue;
+    }
+}
 
 extern "C" int mx_cu_norm_rows(int layer, int dtype, void *out, const void *x, const void *w,
                                const void *b, int64_t rows, int64_t cols, float eps,

@@ -1,9 +1,9 @@
-// src/backend/cuda/cu_reduce.cu: row reductions and row softmax on the GPU.
+// src/backend/cuda/cu_reduce.cu: row reductions on the GPU (softmax is in cu_norm.cu).
 // reduce_rows: a (rows, cols) row-contiguous input, one result per row. Many rows: one block per
 // row. Few long rows: each row is spread over many blocks (reduce_spread, the grid sized to what
 // is resident at once), with a second pass over the partial results; block reduction by warp
 // shuffles. float16/bfloat16/float32 accumulate in float, integers in 64 bits,
-// complex64 in complex. softmax_rows: one block per row, three passes (max, sum of exp, scale).
+// complex64 in complex.
 #include <cuda_runtime.h>
 #include <float.h>
 
@@ -270,26 +270,6 @@ int reduce_rows(int kind, int mean, void *out, const void *in, int64_t rows, int
     return (int)e;
 }
 
-template <class S> __global__ void softmax_kernel(S *out, const S *in, int64_t cols) {
-    const S *r = in + (int64_t)blockIdx.x * cols;
-    S *o = out + (int64_t)blockIdx.x * cols;
-    float m = -INFINITY;
-    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, (float)mx_ld(r[c]));
-    m = block_reduce(R_MAX, m);
-    __shared__ float bm, bs;
-    if (threadIdx.x == 0) bm = m;
-    __syncthreads();
-    m = bm;
-    float sum = 0;
-    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) sum += __expf((float)mx_ld(r[c]) - m);
-    sum = block_reduce(R_SUM, sum);
-    if (threadIdx.x == 0) bs = 1.0f / sum;
-    __syncthreads();
-    float inv = bs;
-    for (int64_t c = threadIdx.x; c < cols; c += blockDim.x)
-        o[c] = mx_st<S>(__expf((float)mx_ld(r[c]) - m) * inv);
-}
-
 } // namespace
 
 extern "C" int mx_cu_reduce_rows(int kind, int mean, int dtype, void *out, const void *in,
@@ -315,19 +295,3 @@ extern "C" int mx_cu_reduce_rows(int kind, int mean, int dtype, void *out, const
     }
 }
 
-extern "C" int mx_cu_softmax_rows(int dtype, void *out, const void *in, int64_t rows, int64_t cols,
-                                  void *stream) {
-    cudaStream_t s = (cudaStream_t)stream;
-    if (rows == 0 || cols == 0) return 0;
-    int threads = cols >= 1024 ? 1024 : (cols >= 256 ? 256 : 128);
-    for (int64_t r0 = 0; r0 < rows; r0 += 1 << 30) {
-        unsigned rn = (unsigned)(rows - r0 < (1 << 30) ? rows - r0 : (1 << 30));
-        switch (dtype) {
-        case MX_FLOAT32: softmax_kernel<float><<<rn, threads, 0, s>>>((float *)out + r0 * cols, (const float *)in + r0 * cols, cols); break;
-        case MX_FLOAT16: softmax_kernel<f16s><<<rn, threads, 0, s>>>((f16s *)out + r0 * cols, (const f16s *)in + r0 * cols, cols); break;
-        case MX_BFLOAT16: softmax_kernel<bf16s><<<rn, threads, 0, s>>>((bf16s *)out + r0 * cols, (const bf16s *)in + r0 * cols, cols); break;
-        default: return (int)cudaErrorInvalidValue;
-        }
-    }
-    return (int)cudaGetLastError();
-}
