@@ -515,6 +515,37 @@ TEST(gpu_broadcast_and_transposed_inputs) {
     }
 }
 
+static mx_array *two_in(mx_array *const *in, mx_stream s) {
+    mx_array *t = mx_add(mx_multiply(in[0], in[1], s), mx_multiply(in[0], sc(0.5, in[0]), s), s);
+    return mx_subtract(mx_tanh(t, s), in[1], s);
+}
+
+/* inputs transposed alike: the kernel runs in their memory order and the output keeps it
+ * (column-major here); one transposed and one row-major input: a row-major output */
+TEST(gpu_transposed_inputs_keep_their_order) {
+    if (!have_gpu()) return;
+    mx_array *x = vals(259, 131, -2, 2, 8, MX_FLOAT32), *y = vals(259, 131, -2, 2, 9, MX_FLOAT32);
+    mx_array *xt = mx_transpose(x, NULL, 0, CPU), *yt = mx_transpose(y, NULL, 0, CPU);
+    mx_array *y2 = vals(131, 259, -2, 2, 10, MX_FLOAT32);
+    CHECK(mx_eval((mx_array *[]){xt, yt}, 2) == MX_OK);
+    mx_array *same[2] = {xt, yt}, *mixed[2] = {xt, y2};
+    for (int k = 0; k < 2; k++) {
+        mx_cuda_jit_stats st;
+        mx_cuda_jit_get_stats(&st);
+        three r = run3(two_in, k == 0 ? same : mixed, 2);
+        check_ran_on_gpu(r.fused, &st);
+        compare("transposed fused vs cpu", r.fused, r.cpu, 2e-6, 2e-6);
+        compare("transposed fused vs gpu", r.fused, r.gpu, 0, 0);
+        if (r.fused && !r.fused->node) {
+            uint32_t f = r.fused->v.flags;
+            CHECK(k == 0 ? (f & MX_COL_CONTIG) && !(f & MX_ROW_CONTIG) : (f & MX_ROW_CONTIG) != 0);
+        }
+        release3(&r);
+    }
+    mx_array_release(xt), mx_array_release(yt), mx_array_release(x), mx_array_release(y);
+    mx_array_release(y2);
+}
+
 /* a misaligned slice (offset 1 element) and sizes that leave a vector tail */
 static mx_array *sliced(mx_array *const *in, mx_stream s) {
     int64_t st[1] = {1}, sp[1] = {MX_SLICE_NONE}, step[1] = {1};

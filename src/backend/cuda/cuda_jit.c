@@ -5,12 +5,15 @@
  * sub-tape, variant) the loaded kernels are kept in a table keyed by the description's pointer
  * and the variant, so a replay does no string work and no hashing of source:
  *   DENSE   every input dense row-major with the output's size, or a single element (loaded once);
- *           the vectorised entry runs when every pointer is aligned to its 16-byte step;
+ *           the vectorised entry runs when every pointer is aligned to its 16-byte step. Also
+ *           when the inputs are all dense in one other axis order (transposed): the kernel runs
+ *           in memory order and the output takes that order, as MLX's element-wise kernels do;
  *   STRIDED anything else (broadcast, transposed, sliced inputs): the inputs are viewed with the
  *           output's shape (stride 0 where broadcast), dimensions contiguous for every operand are
  *           merged, and the kernel splits the row-major output index over the collapsed shape
  *           (one variant per number of dimensions, 32-bit index arithmetic when it fits).
- * The output is a fresh row-major device buffer, or a donated dense input of the same size.
+ * The output is a fresh device buffer (row-major, or the inputs' common order), or a donated
+ * dense row-major input of the same size.
  *
  * Without NVRTC (or with the JIT turned off by mx_compile_set_compiler("")), or when a group
  * cannot be generated or built, the sub-tape runs op by op with the ordinary GPU kernels
@@ -208,15 +211,43 @@ static mx_status run_generated(const variant_entry *e, const mx_fused_desc *d, c
     return MX_OK;
 }
 
+/* Every input that is not a single element has the output's shape and is dense in one and the same
+ * axis order with positive strides (a transposed array, say): then memory order is the same for
+ * all of them, the dense kernel runs over it (coalesced), and the output takes that order (as
+ * MLX's element-wise kernels do). The shared strides go to `strides`. */
+static bool same_order(const mx_layout *in, int n_in, const mx_meta *S, int64_t N,
+                       int64_t *strides) {
+    const mx_layout *first = NULL;
+    for (int j = 0; j < n_in; j++) {
+        const mx_layout *v = &in[j];
+        if (mx_meta_size(&v->m) == 1) continue;
+        if (!(v->flags & MX_CONTIG) || v->data_size != N || v->m.ndim != S->ndim ||
+            memcmp(v->m.shape, S->shape, sizeof(int64_t) * (size_t)S->ndim) != 0)
+            return false;
+        for (int k = 0; k < S->ndim; k++) {
+            if (S->shape[k] == 1) continue;
+            if (v->strides[k] <= 0 || (first && v->strides[k] != first->strides[k])) return false;
+        }
+        if (!first) first = v;
+    }
+    if (!first) return false;
+    for (int k = 0; k < S->ndim; k++) strides[k] = first->strides[k];
+    return true;
+}
+
 /* The generated kernel for this call, or NULL (then the op-by-op fallback runs). pl->st must
- * hold n_in rows. */
+ * hold n_in rows. *order is set when the inputs share a dense axis order that is not row-major
+ * (same_order): the dense kernel runs and the output must take the strides in `strides`. */
 static const variant_entry *choose(const mx_fused_desc *d, const mx_layout *in,
-                                   const mx_layout *bv, const mx_meta *S, int64_t N, plan *pl) {
+                                   const mx_layout *bv, const mx_meta *S, int64_t N, plan *pl,
+                                   bool *order, int64_t *strides) {
     char cc[8];
     mx_compile_jit_compiler(cc, sizeof cc);
+    *order = false;
     if (!atomic_load(&jit_on) || !cc[0] || d->n_in > 156 || !mx_nvrtc_available()) return NULL;
     mx_cuda_jit_variant v = {MX_CUDA_JIT_DENSE, 0, 0, 0};
-    if (!mx_fused_dense(in, d->n_in, N, &v.scalar_mask)) {
+    if (!mx_fused_dense(in, d->n_in, N, &v.scalar_mask) &&
+        !(*order = same_order(in, d->n_in, S, N, strides))) {
         /* the row-major output merges wherever the inputs do */
         pl->nd = mx_fused_collapse(d->n_in, bv, S, pl->shape, pl->st);
         v.kind = MX_CUDA_JIT_STRIDED;
@@ -259,10 +290,16 @@ static mx_status fused_gpu(const mx_node *n, const mx_layout *in, mx_layout *out
         rc = mx_cuda_alloc_out(&out[0]);
     } else if (rc == MX_OK) {
         plan pl = {0, {0}, st};
-        const variant_entry *e = choose(d, in, bv, &out[0].m, N, &pl);
+        bool order = false;
+        int64_t ost[MX_MAX_DIMS];
+        const variant_entry *e = choose(d, in, bv, &out[0].m, N, &pl, &order, ost);
         if (e) {
-            rc = mx_cuda_out_reuse(&out[0], in, n_in);
-            if (rc == MX_OK) rc = run_generated(e, d, bv, &pl, &out[0], N);
+            rc = order ? mx_cuda_alloc_out(&out[0]) : mx_cuda_out_reuse(&out[0], in, n_in);
+            if (rc == MX_OK && order) { /* the inputs' axis order, over the same N elements */
+                memcpy(out[0].strides, ost, sizeof(int64_t) * (size_t)out[0].m.ndim);
+                mx_layout_update_flags(&out[0]);
+            }
+            if (rc == MX_OK) rc = run_generated(e, d, order ? in : bv, &pl, &out[0], N);
         } else {
             rc = run_op_by_op(n, d, bv, &out[0]);
         }
