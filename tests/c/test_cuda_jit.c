@@ -521,7 +521,7 @@ static mx_array *two_in(mx_array *const *in, mx_stream s) {
 }
 
 /* inputs transposed alike: the kernel runs in their memory order and the output keeps it
- * (column-major here); one transposed and one row-major input: a row-major output */
+ * (column-major here), fused or not; one transposed and one row-major input: row-major */
 TEST(gpu_transposed_inputs_keep_their_order) {
     if (!have_gpu()) return;
     mx_array *x = vals(259, 131, -2, 2, 8, MX_FLOAT32), *y = vals(259, 131, -2, 2, 9, MX_FLOAT32);
@@ -536,10 +536,15 @@ TEST(gpu_transposed_inputs_keep_their_order) {
         check_ran_on_gpu(r.fused, &st);
         compare("transposed fused vs cpu", r.fused, r.cpu, 2e-6, 2e-6);
         compare("transposed fused vs gpu", r.fused, r.gpu, 0, 0);
-        if (r.fused && !r.fused->node) {
-            uint32_t f = r.fused->v.flags;
-            CHECK(k == 0 ? (f & MX_COL_CONTIG) && !(f & MX_ROW_CONTIG) : (f & MX_ROW_CONTIG) != 0);
-        }
+        /* the unfused GPU kernels keep the order too (cuda_util.c: mx_cuda_ew_out) */
+        CHECK(mx_eval(&r.gpu, 1) == MX_OK);
+        mx_array *res[2] = {r.fused, r.gpu};
+        for (int q = 0; q < 2; q++)
+            if (res[q] && !res[q]->node) {
+                uint32_t f = res[q]->v.flags;
+                CHECK(k == 0 ? (f & MX_COL_CONTIG) && !(f & MX_ROW_CONTIG)
+                             : (f & MX_ROW_CONTIG) != 0);
+            }
         release3(&r);
     }
     mx_array_release(xt), mx_array_release(yt), mx_array_release(x), mx_array_release(y);

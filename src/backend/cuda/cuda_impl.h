@@ -69,6 +69,13 @@ mx_status mx_cuda_copy_into(const mx_layout *dst, const mx_layout *src);
 /* out (out->m set): the device buffer of the first of the n_in inputs that is donated, row-major
  * and of out's element size and extent, else a fresh row-major buffer (element-wise outputs). */
 mx_status mx_cuda_out_reuse(mx_layout *out, const mx_layout *in, int n_in);
+/* Output of an element-wise kernel over inputs of out's shape (n_in; a donated one among
+ * in[r0 .. r0+nr) may be reused): when the inputs that are not broadcast single elements are all
+ * dense in one axis order other than row-major (transposed, say), the output takes that order and
+ * flat[0..n_in] = 1-D views of out and the inputs in memory order (coalesced, as MLX does);
+ * otherwise out = mx_cuda_out_reuse(out, in + r0, nr) and flat = out, in as they are. */
+mx_status mx_cuda_ew_out(mx_layout *out, const mx_layout *in, int n_in, int r0, int nr,
+                         mx_layout *flat);
 /* out (out->m set) = a: a's device buffer when a is donated, row-major, of out's size and dtype
  * (and not empty), else a fresh row-major buffer holding a copy of a. */
 mx_status mx_cuda_out_from_input(mx_layout *out, const mx_layout *a);

@@ -41,8 +41,9 @@ static mx_status unary_kernel(const mx_node *n, const mx_layout *in, mx_layout *
     MX_TRY(mx_cuda_no_f64(op, in, 1));
     MX_CHECK(mx_cu_has_unary(n->prim, in[0].m.dtype), MX_ERR_VALUE, "[%s] not supported for %s",
              op, mx_dtype_name(in[0].m.dtype));
-    MX_TRY(mx_cuda_out_reuse(&out[0], in, 1));
-    const mx_layout *v[2] = {&out[0], &in[0]};
+    mx_layout fl[2];
+    MX_TRY(mx_cuda_ew_out(&out[0], in, 1, 0, 1, fl));
+    const mx_layout *v[2] = {&fl[0], &fl[1]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 2);
     MX_CUDA_TRY(mx_cu_unary(n->prim, in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]),
@@ -55,8 +56,9 @@ static mx_status binary_kernel(const mx_node *n, const mx_layout *in, mx_layout 
     MX_TRY(mx_cuda_no_f64(op, in, 2));
     MX_CHECK(mx_cu_has_binary(n->prim, in[0].m.dtype), MX_ERR_VALUE, "[%s] not supported for %s",
              op, mx_dtype_name(in[0].m.dtype));
-    MX_TRY(mx_cuda_out_reuse(&out[0], in, 2));
-    const mx_layout *v[3] = {&out[0], &in[0], &in[1]};
+    mx_layout fl[3];
+    MX_TRY(mx_cuda_ew_out(&out[0], in, 2, 0, 2, fl));
+    const mx_layout *v[3] = {&fl[0], &fl[1], &fl[2]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 3);
     MX_CUDA_TRY(mx_cu_binary(n->prim, in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]),
@@ -67,8 +69,9 @@ static mx_status binary_kernel(const mx_node *n, const mx_layout *in, mx_layout 
 static mx_status where_kernel(const mx_node *n, const mx_layout *in, mx_layout *out) {
     (void)n;
     MX_TRY(mx_cuda_no_f64("where", in, 3));
-    MX_TRY(mx_cuda_out_reuse(&out[0], in + 1, 2));
-    const mx_layout *v[4] = {&out[0], &in[0], &in[1], &in[2]};
+    mx_layout fl[4];
+    MX_TRY(mx_cuda_ew_out(&out[0], in, 3, 1, 2, fl));
+    const mx_layout *v[4] = {&fl[0], &fl[1], &fl[2], &fl[3]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 4);
     MX_CUDA_TRY(mx_cu_where((int)mx_dtype_size(out[0].m.dtype), mx_cuda_ptr(&out[0]),
@@ -81,8 +84,9 @@ static mx_status astype_kernel(const mx_node *n, const mx_layout *in, mx_layout 
     (void)n;
     MX_TRY(mx_cuda_no_f64("astype", in, 1));
     MX_TRY(mx_cuda_no_f64("astype", out, 1));
-    MX_TRY(mx_cuda_out_reuse(&out[0], in, 1));
-    const mx_layout *v[2] = {&out[0], &in[0]};
+    mx_layout fl[2];
+    MX_TRY(mx_cuda_ew_out(&out[0], in, 1, 0, 1, fl));
+    const mx_layout *v[2] = {&fl[0], &fl[1]};
     mx_cu_nd nd;
     mx_cuda_nd(&nd, v, 2);
     MX_CUDA_TRY(mx_cu_convert(in[0].m.dtype, out[0].m.dtype, mx_cuda_ptr(&out[0]),

@@ -2,7 +2,9 @@
  * files (cuda_kernels.c, cuda_families.c, cuda_misc.c, cuda_jit.c, ...; declared in cuda_impl.h):
  * a copy of any layout into a view, a copy into a fresh row-major buffer, an element-wise output
  * that reuses a donated input's buffer, and an output that takes over a donated input's buffer or
- * starts as a copy of that input. */
+ * starts as a copy of that input, and element-wise outputs that keep their inputs' axis order. */
+#include <string.h>
+
 #include "cuda_impl.h"
 
 mx_status mx_cuda_copy_into(const mx_layout *dst, const mx_layout *src) {
@@ -47,4 +49,63 @@ mx_status mx_cuda_out_from_input(mx_layout *out, const mx_layout *a) {
     }
     MX_TRY(mx_cuda_alloc_out(out));
     return mx_cuda_copy_into(out, a);
+}
+
+/* every input not broadcast from one element is dense in one shared axis order that is not
+ * row-major, with out's shape and positive strides: that order's strides go to st */
+static bool shared_order(const mx_layout *out, const mx_layout *in, int n_in, int64_t *st) {
+    const mx_meta *S = &out->m;
+    int64_t N = mx_meta_size(S);
+    const mx_layout *first = NULL;
+    for (int j = 0; j < n_in; j++) {
+        const mx_layout *v = &in[j];
+        if (v->data_size <= 1) continue;
+        if (!(v->flags & MX_CONTIG) || (v->flags & MX_ROW_CONTIG) || v->data_size != N ||
+            v->m.ndim != S->ndim ||
+            memcmp(v->m.shape, S->shape, sizeof(int64_t) * (size_t)S->ndim) != 0)
+            return false;
+        for (int k = 0; k < S->ndim; k++)
+            if (S->shape[k] > 1 &&
+                (v->strides[k] <= 0 || (first && v->strides[k] != first->strides[k])))
+                return false;
+        if (!first) first = v;
+    }
+    if (!first) return false;
+    memcpy(st, first->strides, sizeof(int64_t) * (size_t)S->ndim);
+    return true;
+}
+
+/* v seen as n elements in memory order from element [0, ..., 0] (stride 0 when broadcast) */
+static void flat_view(mx_layout *f, const mx_layout *v, int64_t n) {
+    *f = *v;
+    f->m.ndim = 1;
+    f->m.shape[0] = n;
+    f->strides[0] = v->data_size <= 1 ? 0 : 1;
+    mx_layout_update_flags(f);
+}
+
+mx_status mx_cuda_ew_out(mx_layout *out, const mx_layout *in, int n_in, int r0, int nr,
+                         mx_layout *flat) {
+    int64_t st[MX_MAX_DIMS], N = mx_meta_size(&out->m);
+    if (N <= 1 || !shared_order(out, in, n_in, st)) {
+        MX_TRY(mx_cuda_out_reuse(out, in + r0, nr));
+        flat[0] = *out;
+        for (int j = 0; j < n_in; j++) flat[j + 1] = in[j];
+        return MX_OK;
+    }
+    size_t osz = mx_dtype_size(out->m.dtype);
+    bool reused = false;
+    for (int j = r0; j < r0 + nr && !reused; j++)
+        if ((in[j].flags & MX_DONATABLE) && in[j].data_size == N && in[j].buf &&
+            in[j].buf->dptr && mx_dtype_size(in[j].m.dtype) == osz) {
+            out->buf = mx_buffer_retain(in[j].buf);
+            out->offset = in[j].offset;
+            reused = true;
+        }
+    if (!reused) MX_TRY(mx_cuda_alloc_out(out));
+    memcpy(out->strides, st, sizeof(int64_t) * (size_t)out->m.ndim);
+    mx_layout_update_flags(out);
+    flat_view(&flat[0], out, N);
+    for (int j = 0; j < n_in; j++) flat_view(&flat[j + 1], &in[j], N);
+    return MX_OK;
 }
