@@ -272,25 +272,31 @@ void geometry(int64_t nv, int *group, int *threads, int64_t *rows_per_block) {
     }
 }
 
+// launch(blocks, threads, r0, rn, group) for each chunk of rows [r0, r0 + rn) that one grid holds
+template <class F> int over_row_chunks(int64_t rows, int64_t nv, F launch) {
+    int group, threads;
+    int64_t rows_per_block;
+    geometry(nv, &group, &threads, &rows_per_block);
+    const int64_t cap = ((int64_t)1 << 30) * rows_per_block;
+    for (int64_t r0 = 0; r0 < rows; r0 += cap) {
+        int64_t rn = rows - r0 < cap ? rows - r0 : cap;
+        launch((unsigned)((rn + rows_per_block - 1) / rows_per_block), threads, r0, rn, group);
+    }
+    return (int)cudaGetLastError();
+}
+
 template <class S, int V>
 int launch(int layer, S *out, const S *x, const S *w, const S *b, int64_t rows, int64_t cols,
            float eps, cudaStream_t s) {
-    int group, threads;
-    int64_t rows_per_block;
-    geometry(cols / V, &group, &threads, &rows_per_block);
-    const int64_t max_blocks = (int64_t)1 << 30;
-    for (int64_t r0 = 0; r0 < rows; r0 += max_blocks * rows_per_block) {
-        int64_t rn = rows - r0, cap = max_blocks * rows_per_block;
-        if (rn > cap) rn = cap;
-        unsigned blocks = (unsigned)((rn + rows_per_block - 1) / rows_per_block);
+    return over_row_chunks(rows, cols / V, [&](unsigned blocks, int threads, int64_t r0,
+                                               int64_t rn, int group) {
         if (layer)
             norm_kernel<S, V, true><<<blocks, threads, 0, s>>>(out + r0 * cols, x + r0 * cols, w,
                                                                 b, rn, cols, group, eps);
         else
             norm_kernel<S, V, false><<<blocks, threads, 0, s>>>(out + r0 * cols, x + r0 * cols, w,
                                                                  b, rn, cols, group, eps);
-    }
-    return (int)cudaGetLastError();
+    });
 }
 
 template <class S>
@@ -305,18 +311,11 @@ int norm_rows(int layer, void *out, const void *x, const void *w, const void *b,
 
 template <class S, int V>
 int launch_softmax(S *out, const S *x, int64_t rows, int64_t cols, cudaStream_t s) {
-    int group, threads;
-    int64_t rows_per_block;
-    geometry(cols / V, &group, &threads, &rows_per_block);
-    const int64_t max_blocks = (int64_t)1 << 30;
-    for (int64_t r0 = 0; r0 < rows; r0 += max_blocks * rows_per_block) {
-        int64_t rn = rows - r0, cap = max_blocks * rows_per_block;
-        if (rn > cap) rn = cap;
-        unsigned blocks = (unsigned)((rn + rows_per_block - 1) / rows_per_block);
+    return over_row_chunks(rows, cols / V, [&](unsigned blocks, int threads, int64_t r0,
+                                               int64_t rn, int group) {
         softmax_kernel<S, V><<<blocks, threads, 0, s>>>(out + r0 * cols, x + r0 * cols, rn, cols,
                                                         group);
-    }
-    return (int)cudaGetLastError();
+    });
 }
 
 template <class S> int softmax_rows(void *out, const void *x, int64_t rows, int64_t cols,
