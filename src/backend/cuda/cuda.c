@@ -46,25 +46,34 @@ mx_status mx_cuda_status(int err, const char *what, const char *file, int line) 
 cudaStream_t mx_cuda_stream(void) { return queue[cur]; }
 int          mx_cuda_queue(void) { return cur; }
 
-/* the queue of a cmlx stream, created on first use */
+/* the queue of a cmlx stream, created on first use; under its own lock, because synchronize
+ * asks for it without the evaluator lock while a worker's evaluation may be creating queues */
+static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static mx_status queue_for(mx_stream s, int *q) {
     s = mx_stream_resolve(s);
     int i = s.index >= 0 && s.index < MAX_CMLX_STREAMS ? s.index : 0;
+    mx_status st = MX_OK;
+    pthread_mutex_lock(&queue_mu);
     if (!queue_of_stream[i]) {
-        int k = n_assigned < MX_CU_QUEUES ? n_assigned++ : i % MX_CU_QUEUES;
+        int k = n_assigned < MX_CU_QUEUES ? n_assigned : i % MX_CU_QUEUES;
         if (k >= n_queues) {
-            MX_CUDA_TRY(cudaStreamCreateWithFlags(&queue[k], cudaStreamNonBlocking));
-            cudaError_t e = cudaEventCreateWithFlags(&queue_ev[k], cudaEventDisableTiming);
-            if (e != cudaSuccess) {
-                cudaStreamDestroy(queue[k]);
-                return mx_cuda_status(e, "cudaEventCreateWithFlags", __FILE__, __LINE__);
+            cudaError_t e = cudaStreamCreateWithFlags(&queue[k], cudaStreamNonBlocking);
+            if (e == cudaSuccess) {
+                e = cudaEventCreateWithFlags(&queue_ev[k], cudaEventDisableTiming);
+                if (e != cudaSuccess) cudaStreamDestroy(queue[k]);
             }
-            n_queues++;
+            if (e != cudaSuccess) st = mx_cuda_status((int)e, "creating a queue", __FILE__, __LINE__);
+            else n_queues++;
         }
-        queue_of_stream[i] = (int8_t)(k + 1);
+        if (st == MX_OK) {
+            if (n_assigned < MX_CU_QUEUES) n_assigned++;
+            queue_of_stream[i] = (int8_t)(k + 1);
+        }
     }
     *q = queue_of_stream[i] - 1;
-    return MX_OK;
+    pthread_mutex_unlock(&queue_mu);
+    return st;
 }
 
 /* make queue `to` wait for everything queue `from` was given so far */
