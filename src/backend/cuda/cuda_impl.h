@@ -69,6 +69,12 @@ mx_status mx_cuda_copy_into(const mx_layout *dst, const mx_layout *src);
 /* out (out->m set): the device buffer of the first of the n_in inputs that is donated, row-major
  * and of out's element size and extent, else a fresh row-major buffer (element-wise outputs). */
 mx_status mx_cuda_out_reuse(mx_layout *out, const mx_layout *in, int n_in);
+/* Every input (n_in views) that is not a single element (nor, with spread_ok, one element spread
+ * by stride 0) has S's shape and is dense in one and the same axis order other than row-major,
+ * with positive strides (a transposed array, say): that order's strides go to st. Element-wise
+ * kernels then walk memory order and the output keeps it, as MLX's do. */
+bool mx_cuda_shared_order(const mx_meta *S, const mx_layout *in, int n_in, bool spread_ok,
+                          int64_t *st);
 /* Output of an element-wise kernel over inputs of out's shape (n_in; a donated one among
  * in[r0 .. r0+nr) may be reused): when the inputs that are not broadcast single elements are all
  * dense in one axis order other than row-major (transposed, say), the output takes that order and

@@ -211,33 +211,10 @@ static mx_status run_generated(const variant_entry *e, const mx_fused_desc *d, c
     return MX_OK;
 }
 
-/* Every input that is not a single element has the output's shape and is dense in one and the same
- * axis order with positive strides (a transposed array, say): then memory order is the same for
- * all of them, the dense kernel runs over it (coalesced), and the output takes that order (as
- * MLX's element-wise kernels do). The shared strides go to `strides`. */
-static bool same_order(const mx_layout *in, int n_in, const mx_meta *S, int64_t N,
-                       int64_t *strides) {
-    const mx_layout *first = NULL;
-    for (int j = 0; j < n_in; j++) {
-        const mx_layout *v = &in[j];
-        if (mx_meta_size(&v->m) == 1) continue;
-        if (!(v->flags & MX_CONTIG) || v->data_size != N || v->m.ndim != S->ndim ||
-            memcmp(v->m.shape, S->shape, sizeof(int64_t) * (size_t)S->ndim) != 0)
-            return false;
-        for (int k = 0; k < S->ndim; k++) {
-            if (S->shape[k] == 1) continue;
-            if (v->strides[k] <= 0 || (first && v->strides[k] != first->strides[k])) return false;
-        }
-        if (!first) first = v;
-    }
-    if (!first) return false;
-    for (int k = 0; k < S->ndim; k++) strides[k] = first->strides[k];
-    return true;
-}
-
 /* The generated kernel for this call, or NULL (then the op-by-op fallback runs). pl->st must
  * hold n_in rows. *order is set when the inputs share a dense axis order that is not row-major
- * (same_order): the dense kernel runs and the output must take the strides in `strides`. */
+ * (mx_cuda_shared_order; an input spread by stride 0 does not qualify: the dense kernel reads
+ * every input that is not a single element at the flat index): the dense kernel runs and the output must take the strides in `strides`. */
 static const variant_entry *choose(const mx_fused_desc *d, const mx_layout *in,
                                    const mx_layout *bv, const mx_meta *S, int64_t N, plan *pl,
                                    bool *order, int64_t *strides) {
@@ -247,7 +224,7 @@ static const variant_entry *choose(const mx_fused_desc *d, const mx_layout *in,
     if (!atomic_load(&jit_on) || !cc[0] || d->n_in > 156 || !mx_nvrtc_available()) return NULL;
     mx_cuda_jit_variant v = {MX_CUDA_JIT_DENSE, 0, 0, 0};
     if (!mx_fused_dense(in, d->n_in, N, &v.scalar_mask) &&
-        !(*order = same_order(in, d->n_in, S, N, strides))) {
+        !(*order = mx_cuda_shared_order(S, in, d->n_in, false, strides))) {
         /* the row-major output merges wherever the inputs do */
         pl->nd = mx_fused_collapse(d->n_in, bv, S, pl->shape, pl->st);
         v.kind = MX_CUDA_JIT_STRIDED;

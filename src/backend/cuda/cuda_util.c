@@ -51,15 +51,13 @@ mx_status mx_cuda_out_from_input(mx_layout *out, const mx_layout *a) {
     return mx_cuda_copy_into(out, a);
 }
 
-/* every input not broadcast from one element is dense in one shared axis order that is not
- * row-major, with out's shape and positive strides: that order's strides go to st */
-static bool shared_order(const mx_layout *out, const mx_layout *in, int n_in, int64_t *st) {
-    const mx_meta *S = &out->m;
+bool mx_cuda_shared_order(const mx_meta *S, const mx_layout *in, int n_in, bool spread_ok,
+                          int64_t *st) {
     int64_t N = mx_meta_size(S);
     const mx_layout *first = NULL;
     for (int j = 0; j < n_in; j++) {
         const mx_layout *v = &in[j];
-        if (v->data_size <= 1) continue;
+        if (mx_meta_size(&v->m) == 1 || (spread_ok && v->data_size <= 1)) continue;
         if (!(v->flags & MX_CONTIG) || (v->flags & MX_ROW_CONTIG) || v->data_size != N ||
             v->m.ndim != S->ndim ||
             memcmp(v->m.shape, S->shape, sizeof(int64_t) * (size_t)S->ndim) != 0)
@@ -87,7 +85,7 @@ static void flat_view(mx_layout *f, const mx_layout *v, int64_t n) {
 mx_status mx_cuda_ew_out(mx_layout *out, const mx_layout *in, int n_in, int r0, int nr,
                          mx_layout *flat) {
     int64_t st[MX_MAX_DIMS], N = mx_meta_size(&out->m);
-    if (N <= 1 || !shared_order(out, in, n_in, st)) {
+    if (N <= 1 || !mx_cuda_shared_order(&out->m, in, n_in, true, st)) {
         MX_TRY(mx_cuda_out_reuse(out, in + r0, nr));
         flat[0] = *out;
         for (int j = 0; j < n_in; j++) flat[j + 1] = in[j];
